@@ -1,0 +1,3 @@
+from skylift.entry.cli import main
+
+raise SystemExit(main())

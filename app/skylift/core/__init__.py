@@ -1,0 +1,1 @@
+"""The core: settings, queue store, rclone driving and the upload engine (QtCore only)."""

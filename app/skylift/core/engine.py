@@ -1,0 +1,598 @@
+"""The upload engine: turns the queue into rclone batches, retries, cancels, pauses.
+
+It lives on the thread that created it and never blocks: rclone runs in QProcess,
+timers do the waiting. Everything it tells the world goes out as Qt signals carrying
+ids and numbers, batched and throttled (a few per second), never formatted text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from skylift.core import paths, rclone_args, rclone_binary, rclone_events
+from skylift.core.messages import plain
+from skylift.core.planner import Planned, Rejected, plan
+from skylift.core.runner import RcloneRun
+from skylift.core.settings import Settings
+from skylift.core.store import ACTIVE, Job, JobState, Store
+
+log = logging.getLogger(__name__)
+
+FLUSH_MS = 250  # how often changes and progress reach listeners
+COALESCE_MS = 150  # files arriving together start together
+BATCH_MAX = 2000  # files per rclone process
+BACKOFF_CAP = 600.0
+VANISHED = "The file no longer exists."
+_TEXT_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
+
+
+@dataclass
+class JobProgress:
+    bytes: int = 0
+    speed: float = 0.0
+    eta: float | None = None
+
+
+@dataclass
+class Run:
+    """One rclone process and the jobs it carries."""
+
+    proc: RcloneRun
+    jobs: dict[str, int]  # rclone's name for the file -> job id
+    sizes: dict[int, int]
+    paths: dict[int, str]
+    source: str
+    dest: str
+    list_file: str | None
+    single: bool = False
+    copied: set[int] = field(default_factory=set)
+    file_errors: dict[int, str] = field(default_factory=dict)
+    failure: str = ""
+    last_text: str = ""
+    stopping: str = ""  # why Skylift stopped it: "requeue" or a failure reason
+    last_activity: float = field(default_factory=time.monotonic)
+    last_bytes: int = -1
+
+
+@dataclass(frozen=True)
+class AddResult:
+    jobs: list[Job]
+    rejected: list[Rejected]
+    added: int
+
+
+class Engine(QObject):
+    jobsAdded = Signal(list)  # job ids, new rows
+    jobsChanged = Signal(list)  # job ids whose state, attempts or error changed
+    jobsRemoved = Signal(list)  # job ids
+    progress = Signal(dict)  # job id -> (bytes, speed B/s, eta s or -1)
+    summaryChanged = Signal()
+    pausedChanged = Signal(bool)
+    problemChanged = Signal(str)  # "" when there is none; otherwise one plain sentence
+    drained = Signal(list)  # ids of the jobs that ended since the queue was last idle
+
+    def __init__(self, settings: Settings, store: Store, parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self.store = store
+        self.transfers_override: int | None = None
+        self._runs: list[Run] = []
+        self._progress: dict[int, JobProgress] = {}
+        self._changed: list[int] = []
+        self._progress_dirty: set[int] = set()
+        self._summary_dirty = True
+        self._ended_since_idle: list[int] = []
+        self._paused = False
+        self._problem = ""
+        self._counts = store.counts()
+        self._run_seq = 0
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
+        self._flush_timer.start()
+        self._kick_timer = QTimer(self)
+        self._kick_timer.setSingleShot(True)
+        self._kick_timer.timeout.connect(self._schedule)
+        self._wake_timer = QTimer(self)
+        self._wake_timer.setSingleShot(True)
+        self._wake_timer.timeout.connect(self._schedule)
+        self._stall_timer = QTimer(self)
+        self._stall_timer.setInterval(5000)
+        self._stall_timer.timeout.connect(self._check_stalls)
+        self._stall_timer.start()
+
+        restored = store.requeue_interrupted()
+        if restored:
+            log.info("requeued %d uploads interrupted by the last exit", restored)
+            self._counts = store.counts()
+        self.kick(0)
+
+    # --- public: queries --------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def problem(self) -> str:
+        return self._problem
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    def jobs(self, ids: Iterable[int] | None = None) -> list[Job]:
+        return self.store.jobs(ids=ids)
+
+    def job(self, job_id: int) -> Job | None:
+        return self.store.get(job_id)
+
+    def job_progress(self, job_id: int) -> tuple[int, float, float | None] | None:
+        p = self._progress.get(job_id)
+        return (p.bytes, p.speed, p.eta) if p else None
+
+    def speed(self) -> float:
+        return sum(p.speed for p in self._progress.values())
+
+    def busy(self) -> bool:
+        return bool(self._runs) or self._counts["queued"] > 0 or self._counts["uploading"] > 0
+
+    def status(self) -> dict[str, object]:
+        """The object that ``skylift status --json`` prints."""
+        c = self.counts()
+        jobs = []
+        for j in self.store.jobs():
+            d = j.as_dict()
+            p = self._progress.get(j.id)
+            if p is not None and j.state is JobState.UPLOADING:
+                d["bytes"] = p.bytes
+            jobs.append(d)
+        return status_object(c, self._paused, jobs)
+
+    # --- public: commands -------------------------------------------------------------
+
+    def add_paths(
+        self,
+        given: Iterable[str | os.PathLike[str]],
+        destination: str | None = None,
+        cwd: str | None = None,
+    ) -> AddResult:
+        root = destination or self.settings.destination_root
+        if not root:
+            raise ValueError(
+                "No destination is set; choose a remote with "
+                "'skylift config set remote NAME' or in Settings."
+            )
+        planned, rejected = plan(given, root, cwd)
+        return self.add_planned(planned, rejected)
+
+    def add_planned(
+        self, planned: Sequence[Planned], rejected: Sequence[Rejected] = ()
+    ) -> AddResult:
+        jobs, added = self.store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
+        if added:
+            new_ids = [j.id for j in jobs if j.state is JobState.QUEUED]
+            self._counts = self.store.counts()
+            self._summary_dirty = True
+            self.jobsAdded.emit(sorted(set(new_ids)))
+            self.kick()
+        return AddResult(jobs, list(rejected), added)
+
+    def retry(self, ids: Iterable[int]) -> list[int]:
+        """Put failed or cancelled jobs back in the queue, attempts counted afresh."""
+        id_list = list(ids)
+        changed = self.store.update(
+            id_list, JobState.QUEUED, next_try=0, only_from=(JobState.FAILED, JobState.CANCELLED)
+        )
+        self.store.reset_attempts(changed)
+        self._changed_now(changed)
+        self.kick()
+        return changed
+
+    def retry_all_failed(self) -> list[int]:
+        return self.retry(j.id for j in self.store.jobs(states=(JobState.FAILED,)))
+
+    def cancel(self, ids: Iterable[int]) -> list[int]:
+        id_list = list(ids)
+        changed = self.store.update(id_list, JobState.CANCELLED, only_from=ACTIVE)
+        hit = set(changed)
+        for run in list(self._runs):
+            if hit & set(run.jobs.values()):
+                # the rest of the batch goes again without the cancelled files
+                self._stop_run(run, "requeue")
+        for i in changed:
+            self._progress.pop(i, None)
+        self._changed_now(changed)
+        self.kick()
+        return changed
+
+    def remove(self, ids: Iterable[int]) -> list[int]:
+        id_list = list(ids)
+        self.cancel(id_list)
+        gone = [j.id for j in self.store.jobs(ids=id_list) if j.state is not JobState.UPLOADING]
+        self.store.delete(gone)
+        self._counts = self.store.counts()
+        self._summary_dirty = True
+        self.jobsRemoved.emit(gone)
+        return gone
+
+    def clear_finished(self) -> list[int]:
+        gone = self.store.clear_finished()
+        self._counts = self.store.counts()
+        self._summary_dirty = True
+        if gone:
+            self.jobsRemoved.emit(gone)
+        return gone
+
+    def pause(self) -> None:
+        if self._paused:
+            return
+        self._paused = True
+        for run in list(self._runs):
+            self._stop_run(run, "requeue")
+        self.pausedChanged.emit(True)
+        self._summary_dirty = True
+
+    def resume(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        self.pausedChanged.emit(False)
+        self._summary_dirty = True
+        self.kick(0)
+
+    def settings_changed(self) -> None:
+        self._set_problem("")
+        self.kick(0)
+
+    def kick(self, delay_ms: int = COALESCE_MS) -> None:
+        if not self._kick_timer.isActive() or delay_ms == 0:
+            self._kick_timer.start(delay_ms)
+
+    def shutdown(self) -> None:
+        """Stop rclone; the jobs it carried go back to the queue for the next start."""
+        self._flush_timer.stop()
+        for run in list(self._runs):
+            run.proc.finished.disconnect()
+            run.proc.stop()
+            self._requeue(list(run.jobs.values()), undo_attempt=True)
+            self._forget(run)
+        self._flush()
+
+    # --- scheduling -------------------------------------------------------------------
+
+    def _set_problem(self, text: str) -> None:
+        if text != self._problem:
+            self._problem = text
+            if text:
+                log.error("%s", text)
+            self.problemChanged.emit(text)
+
+    def _schedule(self) -> None:
+        if self._paused or not self.settings["enabled"] or self._runs:
+            return
+        now = time.time()
+        due = self.store.due(now, BATCH_MAX)
+        if not due:
+            self._arm_wakeup()
+            self._maybe_drained()
+            return
+        try:
+            rclone = rclone_binary.find(self.settings["rclone_path"])
+            env = rclone_binary.child_environment()
+        except rclone_binary.RcloneError as e:
+            self._set_problem(str(e))
+            return
+        self._set_problem("")
+        ready, groups = self._preflight(due)
+        if not ready:
+            self.kick(0)
+            return
+        first = groups[0]
+        self._start(rclone.path, env, first)
+
+    def _arm_wakeup(self) -> None:
+        nxt = self.store.next_wakeup()
+        if nxt is not None:
+            delay = max(0.0, nxt - time.time())
+            self._wake_timer.start(int(min(delay, 3600) * 1000) + 50)
+
+    def _preflight(self, due: list[Job]) -> tuple[int, list[list[tuple[Job, rclone_args.Roots]]]]:
+        """Check the files still exist; group the rest by (source root, destination root)."""
+        groups: dict[tuple[str, str] | int, list[tuple[Job, rclone_args.Roots]]] = {}
+        vanished: list[int] = []
+        ready = 0
+        for job in due:
+            try:
+                st = os.stat(job.path)
+                ok = stat.S_ISREG(st.st_mode)
+            except OSError:
+                ok = False
+            if not ok:
+                vanished.append(job.id)
+                continue
+            r = rclone_args.roots(job.path, job.destination)
+            key: tuple[str, str] | int = (
+                (r.source, r.dest) if rclone_args.listable(r.rel) else -job.id
+            )
+            groups.setdefault(key, []).append((job, r))
+            ready += 1
+        if vanished:
+            changed = self.store.update(
+                vanished,
+                JobState.FAILED,
+                error=VANISHED,
+                attempt_delta=1,
+                only_from=(JobState.QUEUED,),
+            )
+            self._ended(changed)
+        # the group of the oldest job goes first
+        ordered = sorted(groups.values(), key=lambda g: g[0][0].id)
+        return ready, ordered
+
+    def _options(self) -> rclone_args.Options:
+        transfers = self.transfers_override or self.settings["transfers"]
+        return rclone_args.Options(transfers=transfers, bwlimit=self.settings["bwlimit"])
+
+    def _start(
+        self, rclone: str, env: dict[str, str], group: list[tuple[Job, rclone_args.Roots]]
+    ) -> None:
+        opts = self._options()
+        list_file = None
+        first_job, first_roots = group[0]
+        single = not rclone_args.listable(first_roots.rel)
+        if single:
+            argv = rclone_args.copy_single(rclone, str(first_job.path), first_job.destination, opts)
+            names = {_leaf(first_job.destination): first_job.id}
+        else:
+            fd, list_file = tempfile.mkstemp(prefix="batch-", suffix=".list", dir=_batch_dir())
+            with os.fdopen(fd, "wb") as f:
+                f.write(rclone_args.files_list(r.rel for _, r in group))
+            argv = rclone_args.copy_batch(
+                rclone, first_roots.source, first_roots.dest, list_file, opts
+            )
+            names = {r.rel: j.id for j, r in group}
+        ids = [j.id for j, _ in group]
+        started = self.store.update(
+            ids, JobState.UPLOADING, attempt_delta=1, only_from=(JobState.QUEUED,)
+        )
+        proc = RcloneRun(argv, env, self)
+        run = Run(
+            proc,
+            names,
+            {j.id: j.size for j, _ in group},
+            {j.id: str(j.path) for j, _ in group},
+            first_roots.source,
+            first_roots.dest,
+            list_file,
+            single,
+        )
+        self._runs.append(run)
+        for i in started:
+            self._progress[i] = JobProgress()
+        self._changed_now(started)
+        proc.events.connect(lambda evs, run=run: self._on_events(run, evs))
+        proc.finished.connect(lambda code, crashed, run=run: self._on_finished(run, code, crashed))
+        log.info("uploading %d file(s) from %s to %s", len(ids), run.source, run.dest)
+        proc.start()
+
+    # --- rclone's events --------------------------------------------------------------
+
+    def _job_for(self, run: Run, name: str) -> int | None:
+        job_id = run.jobs.get(name)
+        if job_id is None and run.single:
+            return next(iter(run.jobs.values()))
+        return job_id
+
+    def _on_events(self, run: Run, events: list[rclone_events.Event]) -> None:
+        done: list[int] = []
+        for ev in events:
+            if isinstance(ev, rclone_events.Stats):
+                if ev.bytes != run.last_bytes:
+                    run.last_bytes = ev.bytes
+                    run.last_activity = time.monotonic()
+                for fp in ev.transferring:
+                    job_id = self._job_for(run, fp.name)
+                    if job_id is not None and job_id in self._progress:
+                        self._progress[job_id] = JobProgress(fp.bytes, fp.speed, fp.eta)
+                        self._progress_dirty.add(job_id)
+            elif isinstance(ev, rclone_events.Copied):
+                job_id = self._job_for(run, ev.name)
+                run.last_activity = time.monotonic()
+                if job_id is not None:
+                    run.copied.add(job_id)
+                    done.append(job_id)
+            elif isinstance(ev, rclone_events.FileError):
+                job_id = self._job_for(run, ev.name)
+                if job_id is not None:
+                    run.file_errors[job_id] = ev.message
+                else:
+                    run.failure = ev.message
+            elif isinstance(ev, rclone_events.Failure):
+                run.failure = ev.message
+            elif isinstance(ev, rclone_events.Attempt) and ev.message:
+                run.failure = run.failure or ev.message
+            elif isinstance(ev, rclone_events.Text) and ev.line:
+                # rclone 1.60 prints its closing error as plain text
+                run.last_text = _TEXT_PREFIX.sub("", ev.line)
+        if done:
+            changed = self.store.update(done, JobState.DONE, only_from=(JobState.UPLOADING,))
+            self._ended(changed)
+
+    def _on_finished(self, run: Run, code: int, crashed: bool) -> None:
+        self._forget(run)
+        pending = [i for i in run.jobs.values() if i not in run.copied]
+        if run.stopping == "requeue":
+            self._requeue(pending, undo_attempt=True)
+        elif pending:
+            ok = code == 0 and not crashed and not run.stopping
+            clean = [i for i in pending if i not in run.file_errors]
+            if ok:
+                # exit 0 and no "Copied": the remote already holds identical files,
+                # unless the file vanished, which rclone skips without a word
+                gone = [i for i in clean if not _is_file(run.paths[i])]
+                for i in gone:
+                    run.file_errors[i] = VANISHED
+                present = [i for i in clean if i not in run.file_errors]
+                self._ended(
+                    self.store.update(present, JobState.DONE, only_from=(JobState.UPLOADING,))
+                )
+            else:
+                reason = (
+                    run.stopping
+                    or run.failure
+                    or run.last_text
+                    or run.proc.start_error
+                    or (f"rclone stopped unexpectedly (exit code {code})")
+                )
+                for i in clean:
+                    run.file_errors[i] = reason
+            failures = {i: m for i, m in run.file_errors.items() if i in pending}
+            self._failed_attempts(failures, remote=rclone_args.split_remote(run.dest)[0])
+        self.kick(0)
+
+    def _forget(self, run: Run) -> None:
+        if run in self._runs:
+            self._runs.remove(run)
+        for i in run.jobs.values():
+            self._progress.pop(i, None)
+        if run.list_file:
+            with contextlib.suppress(OSError):
+                os.unlink(run.list_file)
+        run.proc.deleteLater()
+        self._summary_dirty = True
+
+    def _stop_run(self, run: Run, why: str) -> None:
+        if not run.stopping:
+            run.stopping = why
+            run.proc.stop()
+
+    def _check_stalls(self) -> None:
+        limit = self.settings["stall_timeout"]
+        if not limit:
+            return
+        now = time.monotonic()
+        for run in list(self._runs):
+            if now - run.last_activity > limit:
+                log.warning("no progress for %d s; restarting the transfer", limit)
+                self._stop_run(run, f"The transfer stalled (no data for {limit} seconds).")
+
+    # --- outcomes ---------------------------------------------------------------------
+
+    def _failed_attempts(self, failures: dict[int, str], remote: str) -> None:
+        retries = self.settings["retries"]
+        delay = float(self.settings["retry_delay"])
+        now = time.time()
+        for job in self.store.jobs(ids=failures):
+            if job.state is not JobState.UPLOADING:
+                continue
+            raw = failures[job.id]
+            log.warning("upload of %s failed (attempt %d): %s", job.path, job.attempts, raw)
+            reason = (
+                raw if raw.endswith(".") and not raw.startswith("rclone") else plain(raw, remote)
+            )
+            permanent = reason in (VANISHED,) and not job.path.exists()
+            if job.attempts <= retries and not permanent:
+                wait = min(delay * (2 ** (job.attempts - 1)), BACKOFF_CAP)
+                self.store.update(
+                    [job.id],
+                    JobState.QUEUED,
+                    error=reason,
+                    next_try=now + wait,
+                    only_from=(JobState.UPLOADING,),
+                )
+                self._changed_now([job.id])
+            else:
+                self._ended(
+                    self.store.update(
+                        [job.id], JobState.FAILED, error=reason, only_from=(JobState.UPLOADING,)
+                    )
+                )
+
+    def _requeue(self, ids: list[int], undo_attempt: bool) -> None:
+        changed = self.store.update(
+            ids,
+            JobState.QUEUED,
+            attempt_delta=-1 if undo_attempt else 0,
+            next_try=0,
+            only_from=(JobState.UPLOADING,),
+        )
+        self._changed_now(changed)
+
+    def _ended(self, ids: list[int]) -> None:
+        self._ended_since_idle += ids
+        self._changed_now(ids)
+
+    def _changed_now(self, ids: list[int]) -> None:
+        if ids:
+            self._changed += ids
+            self._counts = self.store.counts()
+            self._summary_dirty = True
+
+    def _maybe_drained(self) -> None:
+        idle = not self._runs and not self._counts["queued"] and not self._counts["uploading"]
+        if idle and self._ended_since_idle:
+            ended, self._ended_since_idle = self._ended_since_idle, []
+            self._flush()
+            self.drained.emit(ended)
+
+    def _flush(self) -> None:
+        if self._changed:
+            ids = sorted(set(self._changed))
+            self._changed = []
+            self.jobsChanged.emit(ids)
+        if self._progress_dirty:
+            update = {}
+            for i in self._progress_dirty:
+                p = self._progress.get(i)
+                if p is not None:
+                    update[i] = (p.bytes, p.speed, p.eta if p.eta is not None else -1.0)
+            self._progress_dirty = set()
+            if update:
+                self.progress.emit(update)
+            self._summary_dirty = True
+        if self._summary_dirty:
+            self._summary_dirty = False
+            self.summaryChanged.emit()
+
+
+def _leaf(destination: str) -> str:
+    return destination.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[-1]
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _batch_dir() -> str:
+    return str(paths.private_dir(paths.data_dir() / "batches"))
+
+
+def status_object(
+    counts: dict[str, int], paused: bool, jobs: list[dict[str, object]]
+) -> dict[str, object]:
+    total = sum(counts.values())
+    return {
+        "queued": counts.get("queued", 0),
+        "uploading": counts.get("uploading", 0),
+        "done": counts.get("done", 0),
+        "failed": counts.get("failed", 0),
+        "cancelled": counts.get("cancelled", 0),
+        "failed_count": counts.get("failed", 0),
+        "total": total,
+        "paused": paused,
+        "jobs": jobs,
+    }

@@ -1,0 +1,101 @@
+"""rclone's error text turned into one plain sentence, with secrets taken out."""
+
+from __future__ import annotations
+
+import re
+
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@")
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b(pass(?:word)?|token|secret(?:_access_key)?|access_key_id|key|sig(?:nature)?|"
+    r"x-amz-signature|x-amz-credential|client_secret|auth)=([^&\s\"']+)"
+)
+_JSON_SECRETS = re.compile(
+    r'(?i)("(?:access_token|refresh_token|token|password|pass|secret|client_secret)"\s*:\s*")'
+    r'[^"]*(")'
+)
+_ENV_SECRETS = re.compile(
+    r"(?i)\b(RCLONE_CONFIG_PASS|RCLONE_CONFIG_\w*(?:PASS|TOKEN|KEY|SECRET)\w*)=(\S+)"
+)
+
+
+def redact(text: str) -> str:
+    """Remove credentials from URLs, query strings, JSON tokens and env assignments."""
+    text = _URL_CREDENTIALS.sub(r"\1***@", text)
+    text = _SECRET_PARAMS.sub(r"\1=***", text)
+    text = _JSON_SECRETS.sub(r"\1***\2", text)
+    return _ENV_SECRETS.sub(r"\1=***", text)
+
+
+_PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.I), s)
+    for p, s in (
+        (
+            r"didn't find section in config file|config file not found.*remote|"
+            r"not found in config",
+            "The rclone remote {remote} does not exist; pick one "
+            "that 'rclone listremotes' shows, or create it with 'rclone config'.",
+        ),
+        (
+            r"unable to authenticate|authentication failed|invalid credentials|"
+            r"login failed|bad credentials",
+            "The remote rejected the login; check its credentials with 'rclone config'.",
+        ),
+        (
+            r"connection refused",
+            "The remote refused the connection; check that it is "
+            "online and reachable, Skylift will retry.",
+        ),
+        (
+            r"no such host|name resolution|server misbehaving|lookup .* on ",
+            "The remote's address could not be found; check the network connection.",
+        ),
+        (
+            r"network is unreachable|no route to host",
+            "The network is unreachable; check the connection, Skylift will retry.",
+        ),
+        (
+            r"i/o timeout|deadline exceeded|timed out|timeout",
+            "The remote did not answer in time; Skylift will retry.",
+        ),
+        (
+            r"connection reset|broken pipe|unexpected eof|eof$|closed network connection|"
+            r"connection lost",
+            "The connection to the remote was lost; Skylift will retry.",
+        ),
+        (
+            r"quota|insufficient.storage|no space left|storage.*full|507",
+            "The remote is out of space; free some space there, then retry.",
+        ),
+        (
+            r"permission denied|access denied|forbidden|403|not authori[sz]ed|401|"
+            r"unauthori[sz]ed",
+            "The remote refused to store the file (permission denied); "
+            "check the account's rights on that folder.",
+        ),
+        (
+            r"(?:couldn't|can't|failed to) (?:open|read) (?:source )?(?:file|object)|"
+            r"no such file or directory|file not found|object not found",
+            "The file no longer exists.",
+        ),
+        (
+            r"source file is being updated|changed during|size changed|modtime changed",
+            "The file changed while it was being uploaded; it will be sent again once it "
+            "stops changing.",
+        ),
+        (
+            r"encrypted|RCLONE_CONFIG_PASS|password",
+            "The rclone config is encrypted; set RCLONE_CONFIG_PASS for Skylift.",
+        ),
+    )
+)
+
+
+def plain(message: str, remote: str = "") -> str:
+    """One plain sentence for an rclone error message (the detail goes to the log)."""
+    for pattern, sentence in _PLAIN:
+        if pattern.search(message):
+            return sentence.replace("{remote}", f"'{remote}'" if remote else "")
+    text = redact(message).strip().rstrip(".")
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"rclone could not upload the file: {text}." if text else "rclone failed."

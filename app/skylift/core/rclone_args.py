@@ -1,0 +1,138 @@
+"""Pure functions that turn queued files into rclone command lines.
+
+Nothing here runs anything, so all of it is unit-tested without a binary.
+Local paths are always absolute and remote paths always carry their ``remote:``
+prefix, so no file name can be read by rclone as a flag.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath, PurePosixPath
+
+# Flags every upload gets. Skylift owns retrying, so rclone makes one attempt.
+COMMON_FLAGS = (
+    "--use-json-log",
+    "-v",
+    "--stats=0.5s",
+    "--stats-file-name-length=0",
+    "--retries=1",
+    "--ask-password=false",
+    "--copy-links",  # a symlink to a photo uploads the photo, not nothing
+)
+
+
+def split_remote(destination: str) -> tuple[str, str]:
+    """``'dropbox:/Photos/a.jpg'`` -> ``('dropbox', '/Photos/a.jpg')``."""
+    name, sep, path = destination.partition(":")
+    if not sep or not name:
+        raise ValueError(f"not a remote destination: {destination!r}")
+    return name, path
+
+
+def join_remote(root: str, *parts: str) -> str:
+    """Join folder names onto ``remote:path`` without doubling slashes."""
+    name, path = split_remote(root)
+    for part in parts:
+        if not part:
+            continue
+        path = posixpath.join(path, part) if path else part
+    return f"{name}:{path}"
+
+
+def destination_for(local: PurePath, dest_root: str, rel_parts: Sequence[str] = ()) -> str:
+    """Where a local file goes: ``dest_root`` + its folder parts + its own name."""
+    return join_remote(dest_root, *rel_parts, local.name)
+
+
+@dataclass(frozen=True)
+class Roots:
+    """A job seen as ``source_root/rel`` -> ``dest_root/rel``."""
+
+    source: str
+    dest: str
+    rel: str
+
+
+def roots(local: PurePath, destination: str) -> Roots:
+    """Split a job into the widest source and destination roots that share its tail.
+
+    ``/x/Wedding/a.jpg -> dropbox:/Photos/Wedding/a.jpg`` becomes
+    ``/x`` and ``dropbox:/Photos`` with ``Wedding/a.jpg`` in between, so every file
+    of a dropped folder tree travels in one rclone process.
+    """
+    name, rpath = split_remote(destination)
+    lparts = list(local.parts)
+    rparts = [p for p in PurePosixPath(rpath).parts]
+    if not lparts or not rparts or lparts[-1] != rparts[-1]:
+        raise ValueError(f"{destination!r} does not end in the name of {str(local)!r}")
+    n = 1
+    # never consume a root ("/" or a drive) on either side
+    while (
+        n < len(lparts) - 1
+        and n < len(rparts) - (1 if rparts[0] == "/" else 0)
+        and lparts[-1 - n] == rparts[-1 - n]
+    ):
+        n += 1
+    rel = "/".join(lparts[-n:])
+    source = str(PurePath(*lparts[:-n]))
+    rest = rparts[:-n]
+    dest_path = "/" + "/".join(rest[1:]) if rest and rest[0] == "/" else "/".join(rest)
+    return Roots(source, f"{name}:{dest_path}", rel)
+
+
+def listable(rel: str) -> bool:
+    """Whether a name can be carried in a --files-from-raw list (one name a line)."""
+    return "\n" not in rel and "\r" not in rel
+
+
+def files_list(rels: Iterable[str]) -> bytes:
+    return "".join(f"{r}\n" for r in rels).encode("utf-8", "surrogateescape")
+
+
+@dataclass(frozen=True)
+class Options:
+    transfers: int = 4
+    bwlimit: str = ""
+    extra: Sequence[str] = field(default_factory=tuple)
+
+
+def _tuning(opts: Options) -> list[str]:
+    args = [f"--transfers={opts.transfers}"]
+    if opts.bwlimit:
+        args.append(f"--bwlimit={opts.bwlimit}")
+    return [*args, *opts.extra]
+
+
+def _check(local_root: str, dest: str) -> None:
+    if not PurePath(local_root).is_absolute():
+        raise ValueError(f"local paths given to rclone must be absolute: {local_root!r}")
+    split_remote(dest)  # 'name:...' can never start with '-'
+    if dest.startswith("-"):
+        raise ValueError(f"remote names cannot start with '-': {dest!r}")
+
+
+def copy_batch(
+    rclone: str, source_root: str, dest_root: str, list_file: str, opts: Options
+) -> list[str]:
+    """One ``rclone copy`` for a group of files named in a --files-from-raw list."""
+    _check(source_root, dest_root)
+    _check(list_file, dest_root)
+    return [
+        rclone,
+        "copy",
+        source_root,
+        dest_root,
+        f"--files-from-raw={list_file}",
+        "--no-traverse",
+        *COMMON_FLAGS,
+        *_tuning(opts),
+    ]
+
+
+def copy_single(rclone: str, local: str, destination: str, opts: Options) -> list[str]:
+    """``rclone copyto`` for one file: the fallback for names a list cannot carry."""
+    _check(local, destination)
+    return [rclone, "copyto", local, destination, *COMMON_FLAGS, *_tuning(opts)]

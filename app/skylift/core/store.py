@@ -1,0 +1,412 @@
+"""The persistent upload queue: one SQLite database in WAL mode.
+
+Every state change is committed before anyone is told of it, so a crash at any moment
+leaves a queue that says no more than what is true. Progress (bytes sent) is kept in
+memory by the engine and only written with state changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from skylift.core import paths
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+class JobState(str, enum.Enum):
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+ACTIVE = (JobState.QUEUED, JobState.UPLOADING)
+
+
+class StoreError(RuntimeError):
+    """The queue database cannot be used; the message says why and what to do."""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    path: Path
+    destination: str
+    size: int
+    mtime: float
+    state: JobState
+    bytes: int
+    attempts: int
+    error: str | None
+    created: str
+    finished: str | None
+    next_try: float
+
+    @property
+    def output_path(self) -> str:
+        """Where the file lands: the same as ``destination`` (``remote:path/name``)."""
+        return self.destination
+
+    @property
+    def remote_path(self) -> str:
+        return self.destination
+
+    @property
+    def status(self) -> str:
+        return self.state.value
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "destination": self.destination,
+            "state": self.state.value,
+            "size": self.size,
+            "bytes": self.bytes,
+            "attempts": self.attempts,
+            "error": self.error,
+            "created": self.created,
+            "finished": self.finished,
+        }
+
+
+_COLUMNS = (
+    "id, path, destination, size, mtime, state, bytes, attempts, error, created, finished, next_try"
+)
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime REAL NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        finished TEXT,
+        next_try REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX jobs_state ON jobs(state, next_try, id);
+    CREATE INDEX jobs_path ON jobs(path, destination);
+    """,
+}
+
+
+def _row(r: Sequence[Any]) -> Job:
+    return Job(
+        id=r[0],
+        path=Path(r[1]),
+        destination=r[2],
+        size=r[3],
+        mtime=r[4],
+        state=JobState(r[5]),
+        bytes=r[6],
+        attempts=r[7],
+        error=r[8],
+        created=r[9],
+        finished=r[10],
+        next_try=r[11],
+    )
+
+
+class Store:
+    """The queue. Use it from one thread; other processes may read it at the same time."""
+
+    def __init__(self, path: Path | None = None, *, readonly: bool = False):
+        self.path = path or paths.queue_file()
+        paths.private_dir(self.path.parent)
+        if not readonly and not self.path.exists():
+            # create it private before SQLite does, with the umask's mode
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        try:
+            if readonly:
+                uri = f"file:{self.path}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
+            else:
+                self._db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            if not readonly:
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal":
+                    log.warning("queue database is not in WAL mode (%s)", mode)
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            else:
+                self._db.execute("SELECT count(*) FROM jobs").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(self._explain(e)) from e
+        for suffix in ("", "-wal", "-shm"):
+            f = Path(f"{self.path}{suffix}")
+            if f.exists() and (f.stat().st_mode & 0o777) != 0o600:
+                with contextlib.suppress(OSError):
+                    f.chmod(0o600)
+
+    def _explain(self, e: sqlite3.DatabaseError) -> str:
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            return (
+                f"The upload queue {self.path} is locked by another program; "
+                "close it and try again."
+            )
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return (
+                f"The upload queue {self.path} cannot be written; check that its folder "
+                "is yours and writable."
+            )
+        if "no such table" in text:
+            return f"The upload queue {self.path} has no queue in it yet; start Skylift once."
+        return (
+            f"The upload queue {self.path} is damaged ({text}); move it aside to start "
+            "a new queue (Skylift will not erase it for you)."
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- schema ---------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The upload queue {self.path} was written by a newer Skylift "
+                f"(schema {version}); update Skylift to use it."
+            )
+        if version and version < SCHEMA_VERSION:
+            backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            shutil.copy2(self.path, backup)
+            os.chmod(backup, 0o600)
+            log.info("backed up the queue to %s before upgrading its schema", backup)
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            for statement in _MIGRATIONS[v].split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {v}")
+            self._db.execute("COMMIT")
+
+    # --- reading ----------------------------------------------------------------------
+
+    def get(self, job_id: int) -> Job | None:
+        r = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _row(r) if r else None
+
+    def jobs(
+        self, states: Iterable[JobState] | None = None, ids: Iterable[int] | None = None
+    ) -> list[Job]:
+        sql = f"SELECT {_COLUMNS} FROM jobs"
+        args: list[Any] = []
+        where = []
+        if states is not None:
+            st = [s.value for s in states]
+            where.append(f"state IN ({','.join('?' * len(st))})")
+            args += st
+        if ids is not None:
+            id_list = list(ids)
+            if not id_list:
+                return []
+            where.append(f"id IN ({','.join('?' * len(id_list))})")
+            args += id_list
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [_row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
+
+    def due(self, now: float, limit: int) -> list[Job]:
+        """Queued jobs whose backoff has passed, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE state = 'queued' AND next_try <= ? "
+            "ORDER BY id LIMIT ?",
+            (now, limit),
+        )
+        return [_row(r) for r in rows]
+
+    def next_wakeup(self) -> float | None:
+        r = self._db.execute("SELECT min(next_try) FROM jobs WHERE state = 'queued'").fetchone()
+        return r[0]
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in JobState}
+        for state, n in self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state"):
+            counts[state] = n
+        return counts
+
+    # --- writing ----------------------------------------------------------------------
+
+    def add(self, items: Sequence[tuple[Path, str, int, float]]) -> tuple[list[Job], int]:
+        """Queue (path, destination, size, mtime) items in one transaction.
+
+        A file already waiting or uploading to the same destination is not queued
+        twice: its existing job is returned instead. Returns (jobs, newly_added).
+        """
+        stamp = now_iso()
+        ids: list[int] = []
+        added = 0
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            seen: dict[tuple[str, str], int] = {}
+            for path, destination, size, mtime in items:
+                key = (str(path), destination)
+                if key in seen:
+                    continue
+                r = self._db.execute(
+                    "SELECT id FROM jobs WHERE path = ? AND destination = ? "
+                    "AND state IN ('queued', 'uploading') LIMIT 1",
+                    key,
+                ).fetchone()
+                if r:
+                    job_id = r[0]
+                else:
+                    cur = self._db.execute(
+                        "INSERT INTO jobs (path, destination, size, mtime, state, created, updated)"
+                        " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                        (*key, size, mtime, stamp, stamp),
+                    )
+                    job_id = int(cur.lastrowid or 0)
+                    added += 1
+                seen[key] = job_id
+                ids.append(job_id)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        by_id = {j.id: j for j in self.jobs(ids=ids)} if ids else {}
+        return [by_id[i] for i in ids], added
+
+    def update(
+        self,
+        job_ids: Iterable[int],
+        state: JobState,
+        *,
+        error: str | None = None,
+        bytes_done: int | None = None,
+        attempt_delta: int = 0,
+        next_try: float | None = None,
+        size: int | None = None,
+        only_from: Iterable[JobState] | None = None,
+    ) -> list[int]:
+        """Move jobs to ``state`` in one transaction; returns the ids that changed.
+
+        ``only_from`` restricts the change to jobs currently in one of those states,
+        so that, say, a job cancelled meanwhile is not marked done.
+        """
+        id_list = list(job_ids)
+        if not id_list:
+            return []
+        stamp = now_iso()
+        sets = ["state = ?", "updated = ?", "error = ?"]
+        args: list[Any] = [state.value, stamp, error]
+        sets.append("finished = ?")
+        args.append(stamp if state.finished else None)
+        if bytes_done is not None:
+            sets.append("bytes = ?")
+            args.append(bytes_done)
+        elif state is JobState.DONE:
+            sets.append("bytes = size")
+        elif state is JobState.QUEUED:
+            sets.append("bytes = 0")
+        if attempt_delta:
+            sets.append("attempts = max(0, attempts + ?)")
+            args.append(attempt_delta)
+        if next_try is not None:
+            sets.append("next_try = ?")
+            args.append(next_try)
+        if size is not None:
+            sets.append("size = ?")
+            args.append(size)
+        cond = ""
+        cond_args: list[Any] = []
+        if only_from is not None:
+            st = [s.value for s in only_from]
+            cond = f" AND state IN ({','.join('?' * len(st))})"
+            cond_args = st
+        changed: list[int] = []
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for chunk_start in range(0, len(id_list), 500):
+                chunk = id_list[chunk_start : chunk_start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT id FROM jobs WHERE id IN ({marks}){cond}", [*chunk, *cond_args]
+                ).fetchall()
+                hit = [r[0] for r in rows]
+                if not hit:
+                    continue
+                marks = ",".join("?" * len(hit))
+                self._db.execute(
+                    f"UPDATE jobs SET {', '.join(sets)} WHERE id IN ({marks})", [*args, *hit]
+                )
+                changed += hit
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return changed
+
+    def reset_attempts(self, job_ids: Iterable[int]) -> None:
+        id_list = list(job_ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            self._db.execute(
+                f"UPDATE jobs SET attempts = 0 WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
+
+    def requeue_interrupted(self) -> int:
+        """Jobs left 'uploading' by a crash go back to 'queued'."""
+        cur = self._db.execute(
+            "UPDATE jobs SET state = 'queued', bytes = 0, updated = ?, next_try = 0 "
+            "WHERE state = 'uploading'",
+            (now_iso(),),
+        )
+        return cur.rowcount
+
+    def delete(self, job_ids: Iterable[int]) -> int:
+        id_list = list(job_ids)
+        if not id_list:
+            return 0
+        marks = ",".join("?" * len(id_list))
+        return self._db.execute(
+            f"DELETE FROM jobs WHERE id IN ({marks}) AND state != 'uploading'", id_list
+        ).rowcount
+
+    def clear_finished(self) -> list[int]:
+        ids = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT id FROM jobs WHERE state IN ('done', 'cancelled') ORDER BY id"
+            )
+        ]
+        self.delete(ids)
+        return ids

@@ -1,0 +1,1 @@
+"""Entry points: the command line, the single-instance IPC and the Python API."""

@@ -1,0 +1,455 @@
+"""The ``skylift`` command. Exit codes: 0 ok, 1 uploads failed, 2 bad input, 3 rclone."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from skylift import __version__
+from skylift.core import connection, logs, rclone_binary
+from skylift.core.planner import plan
+from skylift.core.settings import KEYS, SettingError, Settings, parse_value
+from skylift.core.store import JobState, Store, StoreError
+
+OK, FAILED, USAGE, RCLONE = 0, 1, 2, 3
+SUBCOMMANDS = {"upload", "drain", "status", "retry", "cancel", "test-connection", "config", "gui"}
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="skylift",
+        description="Upload exported photos to any cloud rclone reaches.",
+        epilog="With no command, start the tray app; with files, queue them in it.",
+    )
+    p.add_argument("--version", action="version", version=f"skylift {__version__}")
+    p.add_argument("--debug", action="store_true", help="log rclone's full output")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    up = sub.add_parser("upload", help="queue files and folders")
+    up.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
+    up.add_argument("--wait", action="store_true", help="block until these uploads end")
+    up.add_argument("paths", nargs="+", metavar="PATH")
+
+    sub.add_parser("drain", help="upload everything pending without a GUI, then exit")
+
+    st = sub.add_parser("status", help="counts and jobs")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+
+    rt = sub.add_parser("retry", help="queue failed uploads again")
+    rt.add_argument("--all-failed", action="store_true")
+    rt.add_argument("ids", nargs="*", type=int, metavar="JOB_ID")
+
+    ca = sub.add_parser("cancel", help="cancel queued or running uploads")
+    ca.add_argument("ids", nargs="+", type=int, metavar="JOB_ID")
+
+    tc = sub.add_parser("test-connection", help="check that the remote answers")
+    tc.add_argument("target", nargs="?", metavar="REMOTE:PATH")
+
+    cf = sub.add_parser("config", help="show, get or set settings")
+    cfs = cf.add_subparsers(dest="action", metavar="ACTION", required=True)
+    cfs.add_parser("show")
+    g = cfs.add_parser("get")
+    g.add_argument("key")
+    s = cfs.add_parser("set")
+    s.add_argument("key")
+    s.add_argument("value")
+
+    sub.add_parser("gui", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    files: list[str] = []
+    first = next((a for a in args_list if a != "--debug"), None)
+    if first is not None and first not in SUBCOMMANDS and not first.startswith("-"):
+        files = [a for a in args_list if a != "--debug"]
+        args_list = ["--debug"] if debug else []
+    parser = _parser()
+    ns = parser.parse_args(args_list)
+    logs.setup(debug=ns.debug)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        if ns.command is None or ns.command == "gui":
+            return _gui(files)
+        return int(COMMANDS[ns.command](ns))
+    except CliError as e:
+        print(f"skylift: {e}", file=sys.stderr)
+        return e.code
+    except rclone_binary.RcloneError as e:
+        print(f"skylift: {e}", file=sys.stderr)
+        return RCLONE
+    except StoreError as e:
+        print(f"skylift: {e}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        print("\nskylift: stopped; unfinished uploads stay queued.", file=sys.stderr)
+        return 130
+
+
+def main_gui() -> int:
+    return main()
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    s = Settings.load()
+    for w in s.warnings:
+        print(f"skylift: warning: {w}", file=sys.stderr)
+    return s
+
+
+def _client() -> Any:
+    """A client of the running engine, or None when no engine runs."""
+    from skylift.entry.ipc import Client
+
+    c = Client()
+    return c if c.connect() else None
+
+
+def _gui(files: list[str]) -> int:
+    client = _client()
+    if client is not None:
+        if files:
+            reply = client.request("upload", paths=files, cwd=os.getcwd(), files=True)
+            _report_rejected(reply.get("rejected", []))
+        client.request("show")
+        return OK
+    try:
+        from skylift.ui.app import run
+    except ImportError as e:
+        raise CliError(f"the desktop app cannot start here ({e}).", USAGE) from None
+    return run(files)
+
+
+def _report_rejected(rejected: list[Any]) -> bool:
+    missing = False
+    for path, reason, is_missing in rejected:
+        print(f"skylift: {path} {reason}; skipped.", file=sys.stderr)
+        missing = missing or is_missing
+    return missing
+
+
+def _destination(ns_to: str | None, settings: Settings) -> str:
+    if ns_to:
+        name, sep, _ = ns_to.partition(":")
+        if not sep or not name:
+            raise CliError(f"--to wants REMOTE:PATH, such as dropbox:/Photos, not '{ns_to}'.")
+        try:
+            parse_value("remote", name)
+        except SettingError as e:
+            raise CliError(str(e)) from None
+        return ns_to
+    root = settings.destination_root
+    if not root:
+        raise CliError(
+            "no destination: set one with 'skylift config set remote NAME' "
+            "(see 'rclone listremotes'), or give --to REMOTE:PATH."
+        )
+    return root
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_upload(ns: argparse.Namespace) -> int:
+    settings = _settings()
+    dest = _destination(ns.to, settings)
+    planned, rejected = plan(ns.paths, dest)
+    missing = [r for r in rejected if r.missing]
+    if missing:
+        names = ", ".join(r.path for r in missing)
+        raise CliError(f"{names} does not exist; nothing was queued.")
+    for r in rejected:
+        print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
+    if not planned:
+        raise CliError("there is no file to upload in what was given.")
+    client = _client()
+    if client is not None:
+        reply = client.request("upload", paths=ns.paths, to=dest, cwd=os.getcwd())
+        if not reply.get("ok"):
+            raise CliError(reply.get("error", "the running Skylift refused the files"))
+        ids = reply["ids"]
+        print(f"Queued {len(ids)} file(s) for {dest} in the running Skylift.", file=sys.stderr)
+        if not ns.wait:
+            return OK
+        return _follow_remote(client, ids)
+    rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
+    if not ns.wait:
+        store = Store()
+        jobs, _added = store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
+        print(
+            f"Queued {len(jobs)} file(s) for {dest}. Skylift is not running: start it, or run "
+            "'skylift drain' to upload them now.",
+            file=sys.stderr,
+        )
+        return OK
+    return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
+
+
+def _run_headless(settings: Settings, queue: Any) -> int:
+    from skylift.entry.headless import ProgressPrinter, core_app, wait_until
+    from skylift.entry.service import EngineBusy, EngineService
+
+    core_app()
+    if not settings["enabled"]:
+        raise CliError(
+            "uploads are turned off (enabled is false); the files stay queued. Turn uploads "
+            "on with 'skylift config set enabled true'."
+        )
+    try:
+        service = EngineService(settings)
+    except EngineBusy:
+        raise CliError("another Skylift started meanwhile; run the command again.") from None
+    try:
+        own = queue(service) if queue else None
+        own_ids = [j.id for j in own] if own is not None else None
+        printer = ProgressPrinter()
+        engine = service.engine
+
+        def finished() -> bool:
+            if engine.problem:
+                return True
+            if own_ids is None:
+                jobs = [j for j in engine.jobs() if j.state.value in ("queued", "uploading")]
+                ids_now = [j.id for j in jobs] + list(service.external_ids)
+            else:
+                ids_now = own_ids + list(service.external_ids)
+            rows = []
+            for j in engine.jobs(ids=ids_now):
+                d = j.as_dict()
+                p = engine.job_progress(j.id)
+                if p:
+                    d["bytes"] = p[0]
+                rows.append(d)
+            printer.update(rows, engine.speed())
+            return all(r["state"] in ("done", "failed", "cancelled") for r in rows) and (
+                own_ids is not None or not engine.busy()
+            )
+
+        wait_until(finished)
+        printer.finish()
+        if engine.problem:
+            raise rclone_binary.RcloneError(engine.problem)
+        ids = own_ids if own_ids is not None else None
+        jobs = engine.jobs(ids=ids) if ids is not None else []
+        failed = [j for j in jobs if j.state is not JobState.DONE]
+        if own_ids is None:
+            return OK if not engine.counts()["failed"] else FAILED
+        return FAILED if failed else OK
+    finally:
+        service.close()
+
+
+def _follow_remote(client: Any, ids: list[int]) -> int:
+    from skylift.entry.headless import ProgressPrinter, poll_until
+    from skylift.entry.ipc import IpcError
+
+    printer = ProgressPrinter()
+    state: dict[str, Any] = {}
+
+    def finished() -> bool:
+        try:
+            reply = client.request("jobs", ids=ids)
+        except IpcError:
+            state["lost"] = True
+            return True
+        printer.update(reply["jobs"], reply.get("speed", 0.0))
+        state["jobs"] = reply["jobs"]
+        if reply.get("problem"):
+            state["problem"] = reply["problem"]
+            return True
+        return all(j["state"] in ("done", "failed", "cancelled") for j in reply["jobs"])
+
+    poll_until(finished)
+    printer.finish()
+    if state.get("lost"):
+        # the app went away: carry on here with what is still queued
+        return _run_headless(_settings(), lambda service: service.engine.jobs(ids=ids))
+    if state.get("problem"):
+        raise rclone_binary.RcloneError(state["problem"])
+    return OK if all(j["state"] == "done" for j in state.get("jobs", [])) else FAILED
+
+
+def cmd_drain(ns: argparse.Namespace) -> int:
+    client = _client()
+    if client is not None:
+        from skylift.entry.headless import poll_until
+
+        def idle() -> bool:
+            return not client.request("jobs", ids=[])["busy"]
+
+        poll_until(idle, 0.5)
+        status = client.request("status")["status"]
+        return FAILED if status["failed"] else OK
+    settings = _settings()
+    rclone_binary.find(settings["rclone_path"])
+    return _run_headless(settings, None)
+
+
+def _status() -> dict[str, Any]:
+    client = _client()
+    if client is not None:
+        return dict(client.request("status")["status"])
+    from skylift.core import paths
+    from skylift.core.engine import status_object
+
+    if not paths.queue_file().exists():
+        return status_object({}, False, [])
+    store = Store(readonly=True)
+    try:
+        return status_object(store.counts(), False, [j.as_dict() for j in store.jobs()])
+    finally:
+        store.close()
+
+
+def cmd_status(ns: argparse.Namespace) -> int:
+    status = _status()
+    if ns.json:
+        print(json.dumps(status, ensure_ascii=False))
+        return OK
+    parts = [f"{status[k]} {k}" for k in ("queued", "uploading", "done", "failed", "cancelled")]
+    print(("paused · " if status["paused"] else "") + " · ".join(parts))
+    for j in status["jobs"]:
+        line = f"{j['id']:>6}  {j['state']:<9}  {j['path']} -> {j['destination']}"
+        if j["error"] and j["state"] in ("failed", "queued"):
+            line += f"\n        {j['error']}"
+        print(line)
+    return OK
+
+
+def _direct_or_remote(cmd: str, **fields: Any) -> list[int]:
+    client = _client()
+    if client is not None:
+        reply = client.request(cmd, **fields)
+        if not reply.get("ok"):
+            raise CliError(reply.get("error", "the running Skylift refused"))
+        return list(reply["ids"])
+    from skylift.entry.ipc import EngineLock
+
+    lock = EngineLock()
+    if not lock.acquire():
+        raise CliError("Skylift is starting or stopping; try again in a moment.")
+    try:
+        store = Store()
+        if cmd == "retry":
+            ids = (
+                [j.id for j in store.jobs(states=(JobState.FAILED,))]
+                if fields.get("all_failed")
+                else fields["ids"]
+            )
+            changed = store.update(
+                ids,
+                JobState.QUEUED,
+                next_try=0,
+                only_from=(JobState.FAILED, JobState.CANCELLED),
+            )
+            store.reset_attempts(changed)
+        else:
+            changed = store.update(
+                fields["ids"], JobState.CANCELLED, only_from=(JobState.QUEUED, JobState.UPLOADING)
+            )
+        store.close()
+        return changed
+    finally:
+        lock.release()
+
+
+def cmd_retry(ns: argparse.Namespace) -> int:
+    if not ns.all_failed and not ns.ids:
+        raise CliError("say which uploads to retry: JOB_ID... or --all-failed.")
+    if ns.all_failed:
+        ids = _direct_or_remote("retry", all_failed=True)
+    else:
+        ids = _direct_or_remote("retry", ids=ns.ids)
+        missing = sorted(set(ns.ids) - set(ids))
+        if missing:
+            print(
+                f"skylift: job(s) {', '.join(map(str, missing))} are not failed or cancelled; "
+                "left as they are.",
+                file=sys.stderr,
+            )
+            if not ids:
+                return USAGE
+    print(f"Queued {len(ids)} upload(s) again.")
+    return OK
+
+
+def cmd_cancel(ns: argparse.Namespace) -> int:
+    ids = _direct_or_remote("cancel", ids=ns.ids)
+    missing = sorted(set(ns.ids) - set(ids))
+    if missing:
+        print(
+            f"skylift: job(s) {', '.join(map(str, missing))} are not queued or uploading; "
+            "left as they are.",
+            file=sys.stderr,
+        )
+    print(f"Cancelled {len(ids)} upload(s).")
+    return OK if ids else USAGE
+
+
+def cmd_test_connection(ns: argparse.Namespace) -> int:
+    settings = _settings()
+    target = _destination(ns.target, settings)
+    rclone_binary.find(settings["rclone_path"])
+    ok, err = connection.test(target, settings["rclone_path"])
+    if ok:
+        print(f"{target} answers; uploads can go there.")
+        return OK
+    print(f"skylift: {target}: {err}", file=sys.stderr)
+    return RCLONE if err and "does not exist" in err else FAILED
+
+
+def cmd_config(ns: argparse.Namespace) -> int:
+    settings = _settings()
+    if ns.action == "show":
+        for key, value in settings.as_dict().items():
+            print(f"{key} = {json.dumps(value)}")
+        return OK
+    if ns.action == "get":
+        if ns.key not in KEYS and ns.key not in settings.as_dict():
+            raise CliError(
+                f"'{ns.key}' is not a Skylift setting; the settings are: {', '.join(KEYS)}."
+            )
+        value = settings.get(ns.key)
+        print(value if isinstance(value, str) else json.dumps(value))
+        return OK
+    try:
+        settings[ns.key] = ns.value
+    except SettingError as e:
+        raise CliError(str(e)) from None
+    try:
+        settings.save()
+    except OSError as e:
+        raise CliError(
+            f"the settings could not be saved ({e.strerror}); nothing changed."
+        ) from None
+    client = _client()
+    if client is not None:
+        client.request("reload")
+    return OK
+
+
+COMMANDS = {
+    "upload": cmd_upload,
+    "drain": cmd_drain,
+    "status": cmd_status,
+    "retry": cmd_retry,
+    "cancel": cmd_cancel,
+    "test-connection": cmd_test_connection,
+    "config": cmd_config,
+}

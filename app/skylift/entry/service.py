@@ -1,0 +1,115 @@
+"""The engine together with its IPC server: what runs in the one engine process."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from skylift.core.engine import Engine
+from skylift.core.settings import Settings
+from skylift.core.store import Store
+from skylift.entry.ipc import EngineLock, Server
+
+log = logging.getLogger(__name__)
+
+
+class EngineBusy(RuntimeError):
+    """Another process runs the engine."""
+
+
+class EngineService(QObject):
+    """Owns the lock, the queue store, the engine and the socket the others talk to."""
+
+    def __init__(self, settings: Settings, parent: QObject | None = None):
+        super().__init__(parent)
+        self.lock = EngineLock()
+        if not self.lock.acquire():
+            raise EngineBusy("another Skylift is running")
+        try:
+            self.store = Store()
+        except Exception:
+            self.lock.release()
+            raise
+        self.settings = settings
+        self.engine = Engine(settings, self.store, self)
+        self.server = Server(self.handle, self)
+        self.server.listen()
+        self.on_show: Callable[[], None] | None = None
+        self.external_ids: set[int] = set()
+
+    def close(self) -> None:
+        self.server.close()
+        self.engine.shutdown()
+        self.store.close()
+        self.lock.release()
+
+    def reload_settings(self) -> None:
+        fresh = Settings.load(self.settings.path)
+        for key in fresh:
+            with contextlib.suppress(ValueError):
+                self.settings[key] = fresh[key]
+        self.engine.settings_changed()
+
+    # --- requests from other processes ------------------------------------------------
+
+    def handle(self, msg: dict[str, Any]) -> dict[str, Any]:
+        cmd = msg["cmd"]
+        e = self.engine
+        if cmd == "ping":
+            return {"ok": True}
+        if cmd == "show":
+            if self.on_show:
+                self.on_show()
+            return {"ok": True, "shown": self.on_show is not None}
+        if cmd == "upload":
+            try:
+                result = e.add_paths(msg.get("paths", []), msg.get("to"), msg.get("cwd"))
+            except ValueError as err:
+                return {"ok": False, "error": str(err)}
+            ids = [j.id for j in result.jobs]
+            self.external_ids.update(ids)
+            if msg.get("files") and self.on_show:
+                self.on_show()
+            return {
+                "ok": True,
+                "ids": ids,
+                "added": result.added,
+                "rejected": [[r.path, r.reason, r.missing] for r in result.rejected],
+            }
+        if cmd == "status":
+            return {"ok": True, "status": e.status()}
+        if cmd == "jobs":
+            jobs = []
+            for j in e.jobs(ids=msg.get("ids", [])):
+                d = j.as_dict()
+                p = e.job_progress(j.id)
+                if p:
+                    d["bytes"], d["speed"] = p[0], p[1]
+                jobs.append(d)
+            return {
+                "ok": True,
+                "jobs": jobs,
+                "speed": e.speed(),
+                "paused": e.paused,
+                "busy": e.busy(),
+                "problem": e.problem,
+            }
+        if cmd == "retry":
+            ids = e.retry_all_failed() if msg.get("all_failed") else e.retry(msg.get("ids", []))
+            return {"ok": True, "ids": ids}
+        if cmd == "cancel":
+            return {"ok": True, "ids": e.cancel(msg.get("ids", []))}
+        if cmd == "pause":
+            e.pause()
+            return {"ok": True}
+        if cmd == "resume":
+            e.resume()
+            return {"ok": True}
+        if cmd == "reload":
+            self.reload_settings()
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown command {cmd}"}

@@ -1,0 +1,1 @@
+"""The desktop UI: tray icon, queue window, settings dialog."""
