@@ -1,0 +1,256 @@
+"""Shared fixtures: an isolated profile for every test, and real rclone servers on loopback.
+
+Every test gets its own XDG folders and an empty rclone config, so nothing of the
+machine's own Skylift or rclone setup is read or touched. Remotes are defined only
+through RCLONE_CONFIG_<NAME>_* environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def rclone_path() -> str:
+    from skylift.core import rclone_binary
+
+    return rclone_binary.find().path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def wait_port_closed(port: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def profile(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, private Skylift profile (settings, queue, logs, socket) per test."""
+    home = tmp_path_factory.mktemp("profile")
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "run"),
+    ):
+        d = home / sub
+        d.mkdir(mode=0o700)
+        monkeypatch.setenv(var, str(d))
+    for var in list(os.environ):
+        if var.startswith("RCLONE_"):
+            monkeypatch.delenv(var)
+    conf = home / "rclone.conf"
+    conf.write_text("")
+    monkeypatch.setenv("RCLONE_CONFIG", str(conf))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    return home
+
+
+@dataclass
+class Server:
+    """A real rclone server on 127.0.0.1, its remote defined in the environment."""
+
+    kind: str
+    name: str
+    root: Path
+    port: int
+    user: str = "skylift"
+    password: str = field(default_factory=lambda: secrets.token_hex(8))
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def remote(self) -> str:
+        return self.name
+
+    def env(self) -> dict[str, str]:
+        obscured = subprocess.run(
+            [rclone_path(), "obscure", self.password], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        prefix = f"RCLONE_CONFIG_{self.name.upper()}_"
+        if self.kind == "sftp":
+            return {
+                prefix + "TYPE": "sftp",
+                prefix + "HOST": "127.0.0.1",
+                prefix + "PORT": str(self.port),
+                prefix + "USER": self.user,
+                prefix + "PASS": obscured,
+                prefix + "SHELL_TYPE": "none",
+                prefix + "MD5SUM_COMMAND": "none",
+                prefix + "SHA1SUM_COMMAND": "none",
+            }
+        return {
+            prefix + "TYPE": "webdav",
+            prefix + "URL": f"http://127.0.0.1:{self.port}",
+            prefix + "VENDOR": "other",
+            prefix + "USER": self.user,
+            prefix + "PASS": obscured,
+        }
+
+    def start(self) -> None:
+        args = [
+            rclone_path(),
+            "serve",
+            self.kind,
+            str(self.root),
+            f"--addr=127.0.0.1:{self.port}",
+            f"--user={self.user}",
+            f"--pass={self.password}",
+            "--dir-cache-time=1s",
+            f"--config={self.root.parent / 'server.conf'}",
+            f"--cache-dir={self.root.parent / 'server-cache'}",
+        ]
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            wait_port_closed(self.port)
+
+    def file(self, rel: str) -> Path:
+        return self.root / rel.lstrip("/")
+
+
+def _server(kind: str, name: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    root = tmp / f"{kind}-served"
+    root.mkdir()
+    server = Server(kind, name, root, free_port())
+    for k, v in server.env().items():
+        monkeypatch.setenv(k, v)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sftp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """``rclone serve sftp`` on a free loopback port, as the remote ``loop``."""
+    yield from _server("sftp", "loop", tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def webdav_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """``rclone serve webdav`` on a free loopback port, as the remote ``dav``."""
+    yield from _server("webdav", "dav", tmp_path, monkeypatch)
+
+
+@dataclass
+class Cli:
+    """Runs the real ``skylift`` command in a child process."""
+
+    def __call__(
+        self, *args: str, cwd: Path | None = None, timeout: float = 180, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run(
+            [sys.executable, "-m", "skylift", *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        if check and out.returncode != 0:
+            raise AssertionError(f"skylift {' '.join(args)} -> {out.returncode}\n{out.stderr}")
+        return out
+
+    def popen(self, *args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "skylift", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def make_files(folder: Path, names: list[str], size: int = 1000) -> list[Path]:
+    """Files with distinct random content, so a wrong byte is noticed."""
+    out = []
+    for name in names:
+        p = folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(os.urandom(size))
+        out.append(p)
+    return out
+
+
+@pytest.fixture
+def configure():
+    """Write settings.json for this test's profile, as `skylift config set` would."""
+    from skylift.core.settings import Settings
+
+    def apply(**values: object) -> Settings:
+        s = Settings.load()
+        for k, v in values.items():
+            s[k] = v
+        s.save()
+        return s
+
+    return apply
+
+
+def status_json(cli: Cli) -> dict:
+    import json
+
+    out = cli("status", "--json", check=True)
+    return dict(json.loads(out.stdout))
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll until predicate() is truthy; a generous ceiling, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not reached")
