@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from skylift.core import paths, rclone_args, rclone_binary, rclone_events
-from skylift.core.messages import plain
+from skylift.core.messages import is_network, plain
 from skylift.core.planner import Planned, Rejected, plan
 from skylift.core.runner import RcloneRun
 from skylift.core.settings import Settings
@@ -416,6 +416,10 @@ class Engine(QObject):
                 job_id = self._job_for(run, ev.name)
                 if job_id is not None:
                     run.file_errors[job_id] = ev.message
+                    if is_network(ev.message):
+                        # the remote is gone: the rest of the batch would only fail
+                        # one slow file at a time, so end it now and let backoff work
+                        self._stop_run(run, ev.message)
                 else:
                     run.failure = ev.message
             elif isinstance(ev, rclone_events.Failure):
@@ -498,9 +502,8 @@ class Engine(QObject):
                 continue
             raw = failures[job.id]
             log.warning("upload of %s failed (attempt %d): %s", job.path, job.attempts, raw)
-            reason = (
-                raw if raw.endswith(".") and not raw.startswith("rclone") else plain(raw, remote)
-            )
+            # Skylift's own reasons are already plain sentences; rclone's are not
+            reason = raw if raw.startswith("The ") else plain(raw, remote)
             permanent = reason in (VANISHED,) and not job.path.exists()
             if job.attempts <= retries and not permanent:
                 wait = min(delay * (2 ** (job.attempts - 1)), BACKOFF_CAP)

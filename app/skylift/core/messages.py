@@ -90,6 +90,18 @@ _PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+_NETWORK = re.compile(
+    r"connection refused|no such host|network is unreachable|no route to host|i/o timeout|"
+    r"connection reset|connection lost|broken pipe|couldn't connect|dial tcp",
+    re.I,
+)
+
+
+def is_network(message: str) -> bool:
+    """Whether an rclone error means the remote cannot be reached at all right now."""
+    return bool(_NETWORK.search(message))
+
+
 def plain(message: str, remote: str = "") -> str:
     """One plain sentence for an rclone error message (the detail goes to the log)."""
     for pattern, sentence in _PLAIN:

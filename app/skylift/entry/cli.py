@@ -189,9 +189,15 @@ def cmd_upload(ns: argparse.Namespace) -> int:
             return OK
         return _follow_remote(client, ids)
     rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
-    if not ns.wait:
+    if not ns.wait or not settings["enabled"]:
         store = Store()
         jobs, _added = store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
+        store.close()
+        if not settings["enabled"]:
+            raise CliError(
+                f"uploads are turned off (enabled is false); {len(jobs)} file(s) stay queued. "
+                "Turn uploads on with 'skylift config set enabled true'."
+            )
         print(
             f"Queued {len(jobs)} file(s) for {dest}. Skylift is not running: start it, or run "
             "'skylift drain' to upload them now.",
