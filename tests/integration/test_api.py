@@ -14,8 +14,9 @@ from tests.conftest import Server, make_files
 
 @pytest.fixture
 def manager(sftp_server: Server):  # type: ignore[no-untyped-def]
-    m = CloudSyncManager({"enabled": True, "remote": "loop", "remote_path": "/Photos/Test",
-                          "retries": 0})
+    m = CloudSyncManager(
+        {"enabled": True, "remote": "loop", "remote_path": "/Photos/Test", "retries": 0}
+    )
     yield m
     m.close()
 
@@ -70,8 +71,9 @@ def test_batch_of_200(tmp_path: Path, sftp_server: Server, manager: CloudSyncMan
 def test_folder_tree_keeps_structure(
     tmp_path: Path, sftp_server: Server, manager: CloudSyncManager
 ) -> None:
-    files = make_files(tmp_path / "Wedding", ["ceremony/1.jpg", "ceremony/2.jpg", "party/x/3.jpg",
-                                              "cover.jpg"])
+    files = make_files(
+        tmp_path / "Wedding", ["ceremony/1.jpg", "ceremony/2.jpg", "party/x/3.jpg", "cover.jpg"]
+    )
     jobs = manager.upload_batch([tmp_path / "Wedding"])
     assert sorted(j.destination for j in jobs) == [
         "loop:/Photos/Test/Wedding/ceremony/1.jpg",
@@ -148,8 +150,9 @@ def test_vanished_file_fails_plainly(
     assert err == "The file no longer exists."
 
 
-def test_unreachable_remote_then_retry(tmp_path: Path, sftp_server: Server,
-                                       manager: CloudSyncManager) -> None:
+def test_unreachable_remote_then_retry(
+    tmp_path: Path, sftp_server: Server, manager: CloudSyncManager
+) -> None:
     files = make_files(tmp_path, ["a.jpg", "b.jpg"])
     sftp_server.stop()
     manager.upload_batch(files)
@@ -157,8 +160,10 @@ def test_unreachable_remote_then_retry(tmp_path: Path, sftp_server: Server,
     assert result["failed"] == 2
     status = manager.get_queue_status()
     errors = {j["error"] for j in status["jobs"]}
-    assert errors == {"The remote refused the connection; check that it is online and "
-                      "reachable, Skylift will retry."}
+    assert errors == {
+        "The remote refused the connection; check that it is online and "
+        "reachable, Skylift will retry."
+    }
     sftp_server.start()
     assert manager.retry_all_failed_uploads() == 2
     assert manager.process_upload_queue()["succeeded"] == 2

@@ -23,8 +23,18 @@ def test_config_show_get_set(cli: Cli, profile: Path) -> None:
     assert cli("config", "set", "bwlimit", "08:00,512k 18:00,10M 23:00,off").returncode == 0
     assert cli("config", "get", "bwlimit").stdout.strip() == "08:00,512k 18:00,10M 23:00,off"
     shown = cli("config", "show").stdout
-    for key in ("enabled", "remote", "remote_path", "transfers", "bwlimit", "retries",
-                "retry_delay", "rclone_path", "notify", "start_at_login"):
+    for key in (
+        "enabled",
+        "remote",
+        "remote_path",
+        "transfers",
+        "bwlimit",
+        "retries",
+        "retry_delay",
+        "rclone_path",
+        "notify",
+        "start_at_login",
+    ):
         assert f"{key} = " in shown
     settings = profile / "config" / "skylift" / "settings.json"
     assert stat.S_IMODE(settings.stat().st_mode) == 0o600
@@ -89,8 +99,18 @@ def test_upload_queues_then_drain_uploads(
     status = status_json(cli)
     assert status["done"] == 2 and status["queued"] == 0
     job = status["jobs"][0]
-    assert set(job) >= {"id", "path", "destination", "state", "size", "bytes", "attempts",
-                        "error", "created", "finished"}
+    assert set(job) >= {
+        "id",
+        "path",
+        "destination",
+        "state",
+        "size",
+        "bytes",
+        "attempts",
+        "error",
+        "created",
+        "finished",
+    }
     assert job["destination"] == "loop:/In/Shoot/1.jpg" and job["bytes"] == job["size"]
 
 
@@ -238,5 +258,14 @@ def test_status_json_is_one_object(cli: Cli) -> None:
     out = cli("status", "--json")
     assert out.returncode == 0
     data = json.loads(out.stdout)
-    assert data == {"queued": 0, "uploading": 0, "done": 0, "failed": 0, "cancelled": 0,
-                    "failed_count": 0, "total": 0, "paused": False, "jobs": []}
+    assert data == {
+        "queued": 0,
+        "uploading": 0,
+        "done": 0,
+        "failed": 0,
+        "cancelled": 0,
+        "failed_count": 0,
+        "total": 0,
+        "paused": False,
+        "jobs": [],
+    }

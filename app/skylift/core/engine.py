@@ -75,7 +75,7 @@ class Engine(QObject):
     jobsAdded = Signal(list)  # job ids, new rows
     jobsChanged = Signal(list)  # job ids whose state, attempts or error changed
     jobsRemoved = Signal(list)  # job ids
-    progress = Signal(dict)  # job id -> (bytes, speed B/s, eta s or -1)
+    progress = Signal(object)  # dict: job id -> (bytes, speed B/s, eta s or -1)
     summaryChanged = Signal()
     pausedChanged = Signal(bool)
     problemChanged = Signal(str)  # "" when there is none; otherwise one plain sentence
@@ -95,7 +95,7 @@ class Engine(QObject):
         self._paused = False
         self._problem = ""
         self._counts = store.counts()
-        self._run_seq = 0
+        self.processes_started = 0  # rclone processes run, for tests and benchmarks
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -261,10 +261,12 @@ class Engine(QObject):
 
     def shutdown(self) -> None:
         """Stop rclone; the jobs it carried go back to the queue for the next start."""
-        self._flush_timer.stop()
+        for timer in (self._flush_timer, self._kick_timer, self._wake_timer, self._stall_timer):
+            timer.stop()
         for run in list(self._runs):
             run.proc.finished.disconnect()
-            run.proc.stop()
+            run.proc.events.disconnect()
+            run.proc.stop_now()
             self._requeue(list(run.jobs.values()), undo_attempt=True)
             self._forget(run)
         self._flush()
@@ -384,6 +386,7 @@ class Engine(QObject):
         proc.events.connect(lambda evs, run=run: self._on_events(run, evs))
         proc.finished.connect(lambda code, crashed, run=run: self._on_finished(run, code, crashed))
         log.info("uploading %d file(s) from %s to %s", len(ids), run.source, run.dest)
+        self.processes_started += 1
         proc.start()
 
     # --- rclone's events --------------------------------------------------------------

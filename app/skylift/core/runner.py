@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QObject, QProcess, Signal
+from PySide6.QtCore import QByteArray, QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from skylift.core import rclone_events
 from skylift.core.messages import redact
@@ -32,8 +32,6 @@ class RcloneRun(QObject):
         self._proc = QProcess(self)
         self._proc.setProgram(argv[0])
         self._proc.setArguments(argv[1:])
-        from PySide6.QtCore import QProcessEnvironment
-
         qenv = QProcessEnvironment()
         for k, v in env.items():
             qenv.insert(k, v)
@@ -43,6 +41,10 @@ class RcloneRun(QObject):
         self._proc.readyReadStandardError.connect(self._read)
         self._proc.finished.connect(self._finished)
         self._proc.errorOccurred.connect(self._error)
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.setInterval(3000)
+        self._kill_timer.timeout.connect(self._proc.kill)
         self.start_error: str | None = None
         self._done = False
 
@@ -58,9 +60,17 @@ class RcloneRun(QObject):
         if self._proc.state() == QProcess.ProcessState.NotRunning:
             return
         self._proc.terminate()
-        from PySide6.QtCore import QTimer
+        # a timer owned by this object dies with it, so it never fires on a deleted process
+        self._kill_timer.start()
 
-        QTimer.singleShot(3000, self._proc.kill)
+    def stop_now(self) -> None:
+        """Stop rclone before returning (for shutdown): SIGTERM, then SIGKILL after 3 s."""
+        if self._proc.state() == QProcess.ProcessState.NotRunning:
+            return
+        self._proc.terminate()
+        if not self._proc.waitForFinished(3000):
+            self._proc.kill()
+            self._proc.waitForFinished(3000)
 
     def running(self) -> bool:
         return self._proc.state() != QProcess.ProcessState.NotRunning

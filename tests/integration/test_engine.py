@@ -1,0 +1,153 @@
+"""The engine on the Qt event loop, with a real rclone and a real loopback server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skylift.core.engine import Engine
+from skylift.core.settings import Settings
+from skylift.core.store import JobState, Store
+from tests.conftest import Server, make_files
+
+FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+@pytest.fixture
+def engine(qtbot, sftp_server: Server):  # type: ignore[no-untyped-def]
+    settings = Settings({"remote": "loop", "remote_path": "/E", "retries": 0})
+    store = Store()
+    e = Engine(settings, store)
+    yield e
+    e.shutdown()
+    store.close()
+
+
+def all_finished(engine: Engine, ids: list[int]) -> bool:
+    return all(j.state in FINISHED for j in engine.jobs(ids=ids))
+
+
+def test_a_batch_is_one_rclone_process(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    files = make_files(tmp_path / "Set", [f"{i:03d}.jpg" for i in range(120)], size=500)
+    with qtbot.waitSignal(engine.drained, timeout=120_000) as drained:
+        result = engine.add_paths([tmp_path / "Set"])
+    assert result.added == 120
+    assert sorted(drained.args[0]) == sorted(j.id for j in result.jobs)
+    assert engine.processes_started == 1
+    assert engine.counts()["done"] == 120
+    for f in files:
+        assert sftp_server.file(f"E/Set/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_changes_reach_listeners_in_few_signals(qtbot, tmp_path: Path, engine: Engine) -> None:
+    make_files(tmp_path / "Set", [f"{i:03d}.jpg" for i in range(150)], size=200)
+    emitted: list[list[int]] = []
+    engine.jobsChanged.connect(emitted.append)
+    with qtbot.waitSignal(engine.drained, timeout=120_000):
+        engine.add_paths([tmp_path / "Set"])
+    changed = {i for batch in emitted for i in batch}
+    assert len(changed) == 150
+    # 150 uploads, each queued -> uploading -> done, arrive batched, not one signal each
+    assert len(emitted) < 150
+
+
+def test_cancel_inside_a_running_batch(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    engine.settings["bwlimit"] = "400k"
+    engine.settings["transfers"] = 1
+    files = make_files(tmp_path / "Set", [f"{i}.jpg" for i in range(5)], size=150_000)
+    result = engine.add_paths([tmp_path / "Set"])
+    ids = [j.id for j in result.jobs]
+    qtbot.waitUntil(lambda: engine.counts()["uploading"] == 5, timeout=30_000)
+    last = ids[-1]
+    assert engine.cancel([last]) == [last]
+    qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=120_000)
+    states = {j.id: j.state for j in engine.jobs(ids=ids)}
+    assert states[last] is JobState.CANCELLED
+    assert [states[i] for i in ids[:-1]] == [JobState.DONE] * 4
+    assert engine.processes_started == 2  # the batch was restarted without it
+    assert not sftp_server.file("E/Set/4.jpg").exists()
+    for f in files[:-1]:
+        assert sftp_server.file(f"E/Set/{f.name}").read_bytes() == f.read_bytes()
+    assert all(j.attempts == 1 for j in engine.jobs(ids=ids[:-1]))
+
+
+def test_pause_and_resume(qtbot, tmp_path: Path, engine: Engine, sftp_server: Server) -> None:
+    engine.settings["bwlimit"] = "300k"
+    engine.settings["transfers"] = 1
+    files = make_files(tmp_path, ["a.jpg", "b.jpg"], size=200_000)
+    ids = [j.id for j in engine.add_paths(files).jobs]
+    qtbot.waitUntil(lambda: engine.counts()["uploading"] == 2, timeout=30_000)
+    with qtbot.waitSignal(engine.pausedChanged) as paused:
+        engine.pause()
+    assert paused.args == [True]
+    qtbot.waitUntil(lambda: engine.counts()["queued"] == 2, timeout=30_000)
+    assert [j.attempts for j in engine.jobs(ids=ids)] == [0, 0]
+    assert engine.paused and not engine.busy() is False
+    engine.resume()
+    qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=120_000)
+    assert [j.state for j in engine.jobs(ids=ids)] == [JobState.DONE, JobState.DONE]
+    for f in files:
+        assert sftp_server.file(f"E/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_progress_is_reported_per_file(qtbot, tmp_path: Path, engine: Engine) -> None:
+    engine.settings["bwlimit"] = "1M"
+    (f,) = make_files(tmp_path, ["big.jpg"], size=3_000_000)
+    seen: list[tuple[int, float]] = []
+    job_id = engine.add_paths([f]).jobs[0].id
+
+    def record(update: dict) -> None:
+        if job_id in update:
+            seen.append(update[job_id][:2])
+
+    engine.progress.connect(record)
+    qtbot.waitUntil(lambda: all_finished(engine, [job_id]), timeout=120_000)
+    assert engine.job(job_id).state is JobState.DONE  # type: ignore[union-attr]
+    partial = [b for b, _ in seen if 0 < b < 3_000_000]
+    assert partial, "no progress arrived while the file was in flight"
+    assert [b for b, _ in seen] == sorted(b for b, _ in seen)
+    assert any(speed > 0 for _, speed in seen)
+
+
+def test_automatic_retries_back_off_then_fail(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    engine.settings["retries"] = 2
+    engine.settings["retry_delay"] = 0.2
+    sftp_server.stop()
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    job_id = engine.add_paths([f]).jobs[0].id
+    waiting = []
+
+    def watch(ids: list[int]) -> None:
+        j = engine.job(job_id)
+        if j and j.state is JobState.QUEUED and j.error:
+            waiting.append((j.attempts, j.next_try))
+
+    engine.jobsChanged.connect(watch)
+    qtbot.waitUntil(lambda: all_finished(engine, [job_id]), timeout=120_000)
+    job = engine.job(job_id)
+    assert job is not None and job.state is JobState.FAILED
+    assert job.attempts == 3  # the first try and two retries
+    assert "refused the connection" in (job.error or "")
+    assert [a for a, _ in waiting] == [1, 2]
+    assert waiting[1][1] > waiting[0][1]
+
+
+def test_restart_requeues_interrupted_jobs(tmp_path: Path, qtbot) -> None:
+    store = Store()
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    jobs, _ = store.add([(f, "loop:/a.jpg", 1000, 0.0)])
+    store.update([jobs[0].id], JobState.UPLOADING, attempt_delta=1)
+    store.close()
+    store = Store()
+    settings = Settings({"enabled": False})
+    e = Engine(settings, store)
+    assert e.job(jobs[0].id).state is JobState.QUEUED  # type: ignore[union-attr]
+    e.shutdown()
+    store.close()
