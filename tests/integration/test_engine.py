@@ -87,7 +87,7 @@ def test_pause_and_resume(qtbot, tmp_path: Path, engine: Engine, sftp_server: Se
     assert paused.args == [True]
     qtbot.waitUntil(lambda: engine.counts()["queued"] == 2, timeout=30_000)
     assert [j.attempts for j in engine.jobs(ids=ids)] == [0, 0]
-    assert engine.paused and not engine.busy() is False
+    assert engine.paused and engine.counts()["uploading"] == 0
     engine.resume()
     qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=120_000)
     assert [j.state for j in engine.jobs(ids=ids)] == [JobState.DONE, JobState.DONE]
