@@ -254,3 +254,9 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.1):  # type: ig
             return value
         time.sleep(interval)
     raise AssertionError("condition not reached")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_qapplication(qapp):  # type: ignore[no-untyped-def]
+    """Create the QApplication first, so the API's in-process engine finds it."""
+    return qapp

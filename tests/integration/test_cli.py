@@ -234,6 +234,22 @@ def test_server_stopped_mid_batch_then_retry(
     assert status_json(cli)["done"] == 6
 
 
+def our_rclones() -> list[int]:
+    """rclone processes uploading a batch list of this test's profile."""
+    marker = os.environ["XDG_DATA_HOME"].encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                state = (entry / "stat").read_text().split(") ")[-1][0]
+            except OSError:
+                continue
+            if b"--files-from-raw=" + marker in cmdline and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
 def test_kill_9_mid_batch_then_drain(
     cli: Cli, tmp_path: Path, configure, sftp_server: Server
 ) -> None:
@@ -241,8 +257,10 @@ def test_kill_9_mid_batch_then_drain(
     files = make_files(tmp_path / "Big", [f"{i:02d}.jpg" for i in range(10)], size=200_000)
     running = cli.popen("upload", "--wait", str(tmp_path / "Big"))
     wait_for(lambda: status_json(cli)["done"] >= 2)
+    assert our_rclones(), "no rclone was uploading"
     os.kill(running.pid, signal.SIGKILL)
     running.wait()
+    wait_for(lambda: not our_rclones(), timeout=30)  # rclone does not outlive Skylift
     out = cli("drain", timeout=300)
     assert out.returncode == 0, out.stderr
     for f in files:

@@ -151,3 +151,51 @@ def test_restart_requeues_interrupted_jobs(tmp_path: Path, qtbot) -> None:
     assert e.job(jobs[0].id).state is JobState.QUEUED  # type: ignore[union-attr]
     e.shutdown()
     store.close()
+
+
+def test_outage_goes_offline_and_resumes_by_itself(qtbot, tmp_path: Path, engine: Engine,
+                                                   sftp_server: Server) -> None:
+    engine.settings["retries"] = 5
+    engine.settings["retry_delay"] = 300  # far longer than the test: only the probe can resume
+    sftp_server.stop()
+    files = make_files(tmp_path, ["a.jpg", "b.jpg"])
+    with qtbot.waitSignal(engine.onlineChanged, timeout=60_000) as offline:
+        ids = [j.id for j in engine.add_paths(files).jobs]
+    assert offline.args == [False] and not engine.online
+    qtbot.waitUntil(lambda: engine.counts()["queued"] == 2, timeout=30_000)
+    waiting = engine.jobs(ids=ids)
+    assert all(j.error and "refused the connection" in j.error for j in waiting)
+    sftp_server.start()
+    with qtbot.waitSignal(engine.onlineChanged, timeout=60_000) as online:
+        pass
+    assert online.args == [True]
+    qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=60_000)
+    assert [j.state for j in engine.jobs(ids=ids)] == [JobState.DONE] * 2
+    for f in files:
+        assert sftp_server.file(f"E/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_failed_during_outage_are_retried_when_back(qtbot, tmp_path: Path, engine: Engine,
+                                                    sftp_server: Server) -> None:
+    sftp_server.stop()
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    job_id = engine.add_paths([f]).jobs[0].id
+    qtbot.waitUntil(lambda: engine.counts()["failed"] == 1, timeout=60_000)
+    sftp_server.start()
+    qtbot.waitUntil(lambda: all_finished(engine, [job_id]) and engine.counts()["done"] == 1,
+                    timeout=60_000)
+    assert sftp_server.file("E/a.jpg").read_bytes() == f.read_bytes()
+
+
+def test_file_changed_during_upload_is_sent_again(qtbot, tmp_path: Path, engine: Engine,
+                                                  sftp_server: Server) -> None:
+    engine.settings["bwlimit"] = "500k"
+    (f,) = make_files(tmp_path, ["edit.tif"], size=1_000_000)
+    job_id = engine.add_paths([f]).jobs[0].id
+    qtbot.waitUntil(lambda: (engine.job_progress(job_id) or (0,))[0] > 0, timeout=30_000)
+    with open(f, "ab") as out:  # the editor saves again while the upload runs
+        out.write(b"more pixels")
+    qtbot.waitUntil(lambda: all_finished(engine, [job_id]), timeout=120_000)
+    job = engine.job(job_id)
+    assert job is not None and job.state is JobState.DONE
+    assert sftp_server.file("E/edit.tif").read_bytes() == f.read_bytes()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from skylift.core import paths, rclone_args, rclone_binary, rclone_events
+from skylift.core import connection, paths, rclone_args, rclone_binary, rclone_events
 from skylift.core.messages import is_network, plain
 from skylift.core.planner import Planned, Rejected, plan
 from skylift.core.runner import RcloneRun
@@ -33,6 +33,12 @@ COALESCE_MS = 150  # files arriving together start together
 BATCH_MAX = 2000  # files per rclone process
 BACKOFF_CAP = 600.0
 VANISHED = "The file no longer exists."
+CHANGED = "The file changed while it was being uploaded; it is sent again once it settles."
+SETTLE_SECONDS = 5.0
+PROBE_FIRST = 5.0  # seconds before the first check that an unreachable remote is back
+PROBE_MAX = 60.0
+WAKE_GAP = 30.0  # seconds the clock may jump before Skylift assumes the computer slept
+WAKE_SETTLE_MS = 3000
 _TEXT_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
 
 
@@ -59,6 +65,7 @@ class Run:
     file_errors: dict[int, str] = field(default_factory=dict)
     failure: str = ""
     last_text: str = ""
+    stamps: dict[int, tuple[int, int]] = field(default_factory=dict)  # size, mtime_ns at start
     stopping: str = ""  # why Skylift stopped it: "requeue" or a failure reason
     last_activity: float = field(default_factory=time.monotonic)
     last_bytes: int = -1
@@ -80,6 +87,7 @@ class Engine(QObject):
     pausedChanged = Signal(bool)
     problemChanged = Signal(str)  # "" when there is none; otherwise one plain sentence
     drained = Signal(list)  # ids of the jobs that ended since the queue was last idle
+    onlineChanged = Signal(bool)  # False while the remote cannot be reached
 
     def __init__(self, settings: Settings, store: Store, parent: QObject | None = None):
         super().__init__(parent)
@@ -96,6 +104,13 @@ class Engine(QObject):
         self._problem = ""
         self._counts = store.counts()
         self.processes_started = 0  # rclone processes run, for tests and benchmarks
+        self._offline_target = ""  # the remote that could not be reached, "" when online
+        self._failed_offline: set[int] = set()  # out of retries because the remote was gone
+        self._probe: RcloneRun | None = None
+        self._probe_delay = PROBE_FIRST
+        self._asleep = False
+        self._last_wall = time.time()
+        self._last_mono = time.monotonic()
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -111,6 +126,9 @@ class Engine(QObject):
         self._stall_timer.setInterval(5000)
         self._stall_timer.timeout.connect(self._check_stalls)
         self._stall_timer.start()
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setSingleShot(True)
+        self._probe_timer.timeout.connect(self._start_probe)
 
         restored = store.requeue_interrupted()
         if restored:
@@ -123,6 +141,10 @@ class Engine(QObject):
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def online(self) -> bool:
+        return not self._offline_target
 
     @property
     def problem(self) -> str:
@@ -261,8 +283,17 @@ class Engine(QObject):
 
     def shutdown(self) -> None:
         """Stop rclone; the jobs it carried go back to the queue for the next start."""
-        for timer in (self._flush_timer, self._kick_timer, self._wake_timer, self._stall_timer):
+        for timer in (
+            self._flush_timer,
+            self._kick_timer,
+            self._wake_timer,
+            self._stall_timer,
+            self._probe_timer,
+        ):
             timer.stop()
+        if self._probe is not None:
+            self._probe.finished.disconnect()
+            self._probe.stop_now()
         for run in list(self._runs):
             run.proc.finished.disconnect()
             run.proc.events.disconnect()
@@ -281,7 +312,7 @@ class Engine(QObject):
             self.problemChanged.emit(text)
 
     def _schedule(self) -> None:
-        if self._paused or not self.settings["enabled"] or self._runs:
+        if self._paused or self._asleep or not self.settings["enabled"] or self._runs:
             return
         now = time.time()
         due = self.store.due(now, BATCH_MAX)
@@ -382,6 +413,10 @@ class Engine(QObject):
         self._runs.append(run)
         for i in started:
             self._progress[i] = JobProgress()
+        for job, _ in group:
+            stamp = _stamp(str(job.path))
+            if stamp is not None:
+                run.stamps[job.id] = stamp
         self._changed_now(started)
         proc.events.connect(lambda evs, run=run: self._on_events(run, evs))
         proc.finished.connect(lambda code, crashed, run=run: self._on_finished(run, code, crashed))
@@ -433,8 +468,15 @@ class Engine(QObject):
                 # rclone 1.60 prints its closing error as plain text
                 run.last_text = _TEXT_PREFIX.sub("", ev.line)
         if done:
+            moved = [i for i in done if _stamp(run.paths[i]) != run.stamps.get(i)]
+            if moved:
+                # written to while it was sent: the remote may hold a mix
+                self._requeue_changed(moved)
+                done = [i for i in done if i not in moved]
             changed = self.store.update(done, JobState.DONE, only_from=(JobState.UPLOADING,))
             self._ended(changed)
+            if changed and self._offline_target:
+                self._go_online()
 
     def _on_finished(self, run: Run, code: int, crashed: bool) -> None:
         self._forget(run)
@@ -465,7 +507,16 @@ class Engine(QObject):
                 for i in clean:
                     run.file_errors[i] = reason
             failures = {i: m for i, m in run.file_errors.items() if i in pending}
+            moved = [i for i in failures if _stamp(run.paths[i]) != run.stamps.get(i)]
+            moved = [i for i in moved if _is_file(run.paths[i])]
+            if moved:
+                # rclone saw the file change under it ("sizes differ", "being updated"):
+                # not the user's fault, so it waits to settle and goes again
+                self._requeue_changed(moved)
+                failures = {i: m for i, m in failures.items() if i not in moved}
             self._failed_attempts(failures, remote=rclone_args.split_remote(run.dest)[0])
+            if any(is_network(m) for m in failures.values()):
+                self._go_offline(run.dest)
         self.kick(0)
 
     def _forget(self, run: Run) -> None:
@@ -485,6 +536,14 @@ class Engine(QObject):
             run.proc.stop()
 
     def _check_stalls(self) -> None:
+        wall, mono = time.time(), time.monotonic()
+        gap = (wall - self._last_wall) - (mono - self._last_mono)
+        late = mono - self._last_mono
+        self._last_wall, self._last_mono = wall, mono
+        if gap > WAKE_GAP or late > WAKE_GAP:
+            log.info("the computer was asleep for about %d s; reconnecting", max(gap, late))
+            self.woke()
+            return
         limit = self.settings["stall_timeout"]
         if not limit:
             return
@@ -493,6 +552,90 @@ class Engine(QObject):
             if now - run.last_activity > limit:
                 log.warning("no progress for %d s; restarting the transfer", limit)
                 self._stop_run(run, f"The transfer stalled (no data for {limit} seconds).")
+
+    # --- network, sleep and wake --------------------------------------------------------
+
+    def _go_offline(self, target: str) -> None:
+        if self._offline_target:
+            return
+        self._offline_target = target
+        self._probe_delay = PROBE_FIRST
+        log.warning("%s cannot be reached; waiting for it to come back", target)
+        self.onlineChanged.emit(False)
+        self._summary_dirty = True
+        self._probe_timer.start(int(self._probe_delay * 1000))
+
+    def _go_online(self) -> None:
+        if not self._offline_target:
+            return
+        log.info("%s answers again; resuming uploads", self._offline_target)
+        self._offline_target = ""
+        self._probe_timer.stop()
+        self.store.release_backoff()  # what waited for the outage goes now
+        # and what ran out of retries during the outage gets another chance
+        again = self.retry(sorted(self._failed_offline))
+        if again:
+            log.info("queued %d upload(s) again that failed during the outage", len(again))
+        self._failed_offline.clear()
+        self.onlineChanged.emit(True)
+        self._summary_dirty = True
+        self.kick(0)
+
+    def _start_probe(self) -> None:
+        if not self._offline_target or self._probe is not None:
+            return
+        try:
+            rclone = rclone_binary.find(self.settings["rclone_path"])
+            env = rclone_binary.child_environment()
+        except rclone_binary.RcloneError as e:
+            self._set_problem(str(e))
+            return
+        probe = RcloneRun(connection.args(rclone.path, self._offline_target), env, self)
+        messages: list[str] = []
+
+        def collect(events: list[rclone_events.Event]) -> None:
+            for ev in events:
+                if isinstance(ev, (rclone_events.FileError, rclone_events.Failure)):
+                    messages.append(ev.message)
+
+        def done(code: int, crashed: bool) -> None:
+            self._probe = None
+            probe.deleteLater()
+            ok, _ = connection.verdict(
+                self._offline_target or "x:", code, "" if code == 0 else "\n".join(messages)
+            )
+            if ok and not crashed:
+                self._go_online()
+            elif self._offline_target:
+                self._probe_delay = min(self._probe_delay * 2, PROBE_MAX)
+                self._probe_timer.start(int(self._probe_delay * 1000))
+
+        probe.events.connect(collect)
+        probe.finished.connect(done)
+        self._probe = probe
+        probe.start()
+
+    def network_changed(self, reachable: bool) -> None:
+        """A hint from the platform (QNetworkInformation): check now instead of later."""
+        if reachable and self._offline_target and self._probe is None:
+            self._probe_timer.start(500)
+
+    def woke(self) -> None:
+        """After sleep, connections are dead: restart transfers without counting it."""
+        for run in list(self._runs):
+            self._stop_run(run, "requeue")
+        if self._offline_target:
+            self._probe_timer.start(1000)
+        self.kick(WAKE_SETTLE_MS)
+
+    def set_asleep(self, asleep: bool) -> None:
+        """logind's PrepareForSleep: stop cleanly before sleep, resume after wake."""
+        self._asleep = asleep
+        if asleep:
+            for run in list(self._runs):
+                self._stop_run(run, "requeue")
+        else:
+            self.woke()
 
     # --- outcomes ---------------------------------------------------------------------
 
@@ -519,11 +662,25 @@ class Engine(QObject):
                 )
                 self._changed_now([job.id])
             else:
-                self._ended(
-                    self.store.update(
-                        [job.id], JobState.FAILED, error=reason, only_from=(JobState.UPLOADING,)
-                    )
+                ended = self.store.update(
+                    [job.id], JobState.FAILED, error=reason, only_from=(JobState.UPLOADING,)
                 )
+                if is_network(raw):
+                    self._failed_offline.update(ended)
+                self._ended(ended)
+
+    def _requeue_changed(self, ids: list[int]) -> None:
+        """Send again, once settled, files that changed while they were sent."""
+        log.info("%d file(s) changed during upload; sending again once settled", len(ids))
+        changed = self.store.update(
+            ids,
+            JobState.QUEUED,
+            error=CHANGED,
+            attempt_delta=-1,
+            next_try=time.time() + SETTLE_SECONDS,
+            only_from=(JobState.UPLOADING,),
+        )
+        self._changed_now(changed)
 
     def _requeue(self, ids: list[int], undo_attempt: bool) -> None:
         changed = self.store.update(
@@ -574,6 +731,14 @@ class Engine(QObject):
 
 def _leaf(destination: str) -> str:
     return destination.rstrip("/").rsplit("/", 1)[-1].split(":", 1)[-1]
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _is_file(path: str) -> bool:

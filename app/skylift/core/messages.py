@@ -6,7 +6,7 @@ import re
 
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+(?::[^/\s@]*)?@")
 _SECRET_PARAMS = re.compile(
-    r"(?i)\b(pass(?:word)?|token|secret(?:_access_key)?|access_key_id|key|sig(?:nature)?|"
+    r"(?i)(?<![A-Za-z0-9])(pass(?:word)?|access_token|refresh_token|id_token|api_?key|token|secret(?:_access_key)?|access_key_id|key|sig(?:nature)?|"
     r"x-amz-signature|x-amz-credential|client_secret|auth)=([^&\s\"']+)"
 )
 _JSON_SECRETS = re.compile(
@@ -63,12 +63,16 @@ _PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "The connection to the remote was lost; Skylift will retry.",
         ),
         (
-            r"quota|insufficient.storage|no space left|storage.*full|507",
+            r"quota|insufficient.storage|no space left|storage.*full|(?<![\w.])507(?![\w.])",
             "The remote is out of space; free some space there, then retry.",
         ),
         (
-            r"permission denied|access denied|forbidden|403|not authori[sz]ed|401|"
-            r"unauthori[sz]ed",
+            r"(?:failed to|couldn't|can't) open source (?:file|object).*permission denied",
+            "Skylift cannot read the file (permission denied); check its permissions.",
+        ),
+        (
+            r"permission denied|access denied|forbidden|(?<![\w.])40[13](?![\w.])|"
+            r"not authori[sz]ed|unauthori[sz]ed",
             "The remote refused to store the file (permission denied); "
             "check the account's rights on that folder.",
         ),
@@ -106,8 +110,8 @@ def plain(message: str, remote: str = "") -> str:
     """One plain sentence for an rclone error message (the detail goes to the log)."""
     for pattern, sentence in _PLAIN:
         if pattern.search(message):
-            return sentence.replace("{remote}", f"'{remote}'" if remote else "")
-    text = redact(message).strip().rstrip(".")
+            return " ".join(sentence.replace("{remote}", f"'{remote}'" if remote else "").split())
+    text = " ".join(redact(message).split()).rstrip(".")
     if len(text) > 300:
         text = text[:297] + "..."
     return f"rclone could not upload the file: {text}." if text else "rclone failed."

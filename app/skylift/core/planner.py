@@ -71,7 +71,7 @@ def plan(
 ) -> tuple[list[Planned], list[Rejected]]:
     planned: list[Planned] = []
     rejected: list[Rejected] = []
-    seen: set[Path] = set()
+    seen: set[tuple[Path, str]] = set()  # a file may go to two places, not twice to one
     base = cwd or os.getcwd()
     for given in paths:
         raw = os.fspath(given)
@@ -88,17 +88,15 @@ def plan(
                     rejected.append(Rejected(str(file), why or "is a folder"))
                     continue
                 found += 1
-                if file not in seen:
-                    seen.add(file)
-                    planned.append(
-                        Planned(
-                            file, destination_for(file, dest_root, rel), fst.st_size, fst.st_mtime
-                        )
-                    )
+                dest = destination_for(file, dest_root, rel)
+                if (file, dest) not in seen:
+                    seen.add((file, dest))
+                    planned.append(Planned(file, dest, fst.st_size, fst.st_mtime))
             if not found:
                 rejected.append(Rejected(raw, "is a folder with no files in it"))
             continue
-        if path not in seen:
-            seen.add(path)
-            planned.append(Planned(path, destination_for(path, dest_root), st.st_size, st.st_mtime))
+        dest_file = destination_for(path, dest_root)
+        if (path, dest_file) not in seen:
+            seen.add((path, dest_file))
+            planned.append(Planned(path, dest_file, st.st_size, st.st_mtime))
     return planned, rejected

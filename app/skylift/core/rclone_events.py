@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PARTIAL = re.compile(r"\.[0-9a-zA-Z]{1,16}\.partial$|\.partial$")
+PARTIAL = re.compile(r"\.[0-9a-f]{8}\.partial$")
 
 
 def strip_partial(name: str) -> str:
@@ -89,6 +89,12 @@ Event = Stats | Copied | FileError | Attempt | Failure | Log | Text
 
 _ATTEMPT = re.compile(r"^Attempt (\d+)/(\d+) (?:failed with (\d+) errors? and: )?(.*)$", re.S)
 _ERROR_LEVELS = {"error", "critical", "fatal", "emergency", "alert"}
+
+
+def _about_remote(rec: dict[str, Any], name: str) -> bool:
+    """An error whose object is the remote itself (``*sftp.Fs``), not one file."""
+    kind = rec.get("objectType")
+    return (isinstance(kind, str) and kind.endswith(".Fs")) or "://" in name
 
 
 def _int(v: Any) -> int:
@@ -184,7 +190,7 @@ def parse_line(line: str | bytes) -> Event:
                 errors=_int(m.group(3)),
                 message=clean_message(m.group(4)),
             )
-        if name is not None:
+        if name is not None and not _about_remote(rec, name):
             return FileError(name, clean_message(msg))
         return Failure(clean_message(msg))
     return Log(level, clean_message(msg), name)

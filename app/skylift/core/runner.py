@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
 
 from PySide6.QtCore import QByteArray, QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
@@ -13,6 +15,18 @@ log = logging.getLogger(__name__)
 rclone_log = logging.getLogger("skylift.rclone")
 
 MAX_LINE = 1 << 20  # a longer line without a newline is cut, never buffered forever
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+
+
+def _with_parent_death_signal(argv: list[str]) -> list[str]:
+    """On Linux, have the kernel stop rclone if Skylift dies (kill -9, crash).
+
+    util-linux's setpriv sets PR_SET_PDEATHSIG and then execs rclone in place, so the
+    process QProcess sees is rclone itself; without setpriv rclone runs as it is.
+    """
+    if _SETPRIV is None:
+        return argv
+    return [_SETPRIV, "--pdeathsig", "TERM", "--", *argv]
 
 
 class RcloneRun(QObject):
@@ -30,8 +44,9 @@ class RcloneRun(QObject):
         self.argv = argv
         self._buf = b""
         self._proc = QProcess(self)
-        self._proc.setProgram(argv[0])
-        self._proc.setArguments(argv[1:])
+        launch = _with_parent_death_signal(argv)
+        self._proc.setProgram(launch[0])
+        self._proc.setArguments(launch[1:])
         qenv = QProcessEnvironment()
         for k, v in env.items():
             qenv.insert(k, v)

@@ -27,10 +27,11 @@ class SettingError(ValueError):
 
 # --- rclone's --bwlimit syntax -------------------------------------------------------
 
-_SIZE = r"(?:\d+(?:\.\d+)?(?:[bBkKmMgGtTpP](?:i?[bB])?)?|off)"
+# a bare number is KiB; units B, K, M, G, T, P, optionally Ki/KiB style; "10MB" is refused
+_SIZE = r"(?:\d+(?:\.\d+)?(?:[bB]|[kKmMgGtTpP](?:i[bB]?)?)?|off)"
 _BANDWIDTH = re.compile(rf"^{_SIZE}(?::{_SIZE})?$", re.IGNORECASE)
 _DAYS = "mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_SLOT = re.compile(rf"^(?:(?:{_DAYS})-)?([01]?\d|2[0-3]):([0-5]\d),(.+)$", re.IGNORECASE)
+_SLOT = re.compile(rf"^(?:(?:{_DAYS})-)?([01]\d|2[0-3]):([0-5]\d),(.+)$", re.IGNORECASE)
 
 
 def validate_bwlimit(value: str) -> str:
@@ -44,6 +45,11 @@ def validate_bwlimit(value: str) -> str:
         return ""
     tokens = text.split()
     if len(tokens) == 1 and "," not in tokens[0]:
+        if re.fullmatch(r"\d{1,2}:\d{2}", tokens[0]):
+            raise SettingError(
+                f"bwlimit '{value}' looks like a time without a rate: a timetable entry "
+                "is HH:MM,RATE, for example '08:00,512k'."
+            )
         if _BANDWIDTH.match(tokens[0]):
             return text
         raise SettingError(
@@ -84,7 +90,7 @@ def _int(name: str, lo: int, hi: int) -> Callable[[Any], int]:
             if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
                 raise ValueError
             n = int(v.strip()) if isinstance(v, str) else int(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise SettingError(
                 f"{name} must be a whole number from {lo} to {hi}, not '{v}'."
             ) from None
@@ -101,7 +107,7 @@ def _float(name: str, lo: float, hi: float) -> Callable[[Any], float]:
             if isinstance(v, bool):
                 raise ValueError
             x = float(v.strip()) if isinstance(v, str) else float(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise SettingError(
                 f"{name} must be a number of seconds from {lo:g} to {hi:g}, not '{v}'."
             ) from None

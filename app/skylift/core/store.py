@@ -333,6 +333,9 @@ class Store:
         if bytes_done is not None:
             sets.append("bytes = ?")
             args.append(bytes_done)
+        elif state is JobState.DONE and size is not None:
+            sets.append("bytes = ?")
+            args.append(size)
         elif state is JobState.DONE:
             sets.append("bytes = size")
         elif state is JobState.QUEUED:
@@ -382,6 +385,12 @@ class Store:
             self._db.execute(
                 f"UPDATE jobs SET attempts = 0 WHERE id IN ({','.join('?' * len(chunk))})", chunk
             )
+
+    def release_backoff(self) -> int:
+        """Queued jobs waiting out a backoff may go now (the remote is back)."""
+        return self._db.execute(
+            "UPDATE jobs SET next_try = 0 WHERE state = 'queued' AND next_try > 0"
+        ).rowcount
 
     def requeue_interrupted(self) -> int:
         """Jobs left 'uploading' by a crash go back to 'queued'."""

@@ -1,0 +1,434 @@
+"""The persistent upload queue (SQLite in WAL mode)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from skylift.core.store import SCHEMA_VERSION, Job, JobState, Store, StoreError
+
+DEST = "dropbox:/Photos"
+
+
+def mode(p: Path) -> int:
+    return stat.S_IMODE(p.stat().st_mode)
+
+
+def item(name: str, dest: str = DEST, size: int = 1000) -> tuple[Path, str, int, float]:
+    return Path("/home/u/Export") / name, f"{dest}/{name}", size, 1_700_000_000.0
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "queue.sqlite3"
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    s = Store(db)
+    yield s
+    s.close()
+
+
+def add_one(store: Store, name: str = "a.jpg", **kw: object) -> Job:
+    (job,), _ = store.add([item(name, **kw)])  # type: ignore[arg-type]
+    return job
+
+
+def state(store: Store, job_id: int) -> JobState:
+    job = store.get(job_id)
+    assert job is not None
+    return job.state
+
+
+# --- the database file ------------------------------------------------------------------
+
+
+def test_new_queue_is_wal_with_the_current_schema(store: Store, db: Path) -> None:
+    with sqlite3.connect(db) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert other.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.jobs() == []
+
+
+def test_default_location_is_in_the_profile(profile: Path) -> None:
+    s = Store()
+    try:
+        assert s.path == profile / "data" / "skylift" / "queue.sqlite3"
+        assert s.path.exists()
+    finally:
+        s.close()
+
+
+def test_files_are_private(store: Store, db: Path) -> None:
+    add_one(store)  # a write creates the -wal and -shm files
+    assert mode(db.parent) == 0o700
+    assert mode(db) == 0o600
+    for suffix in ("-wal", "-shm"):
+        extra = Path(f"{db}{suffix}")
+        if extra.exists():
+            assert mode(extra) == 0o600, suffix
+
+
+def test_an_open_folder_and_file_are_tightened(db: Path) -> None:
+    db.parent.mkdir(mode=0o755)
+    db.parent.chmod(0o755)
+    Store(db).close()
+    db.chmod(0o644)
+    Store(db).close()
+    assert mode(db.parent) == 0o700
+    assert mode(db) == 0o600
+
+
+def test_jobs_survive_a_restart(db: Path) -> None:
+    s = Store(db)
+    jobs, _ = s.add([item("a.jpg"), item("b.jpg")])
+    s.update([jobs[1].id], JobState.DONE)
+    s.close()
+    again = Store(db)
+    try:
+        assert [(j.name, j.state) for j in again.jobs()] == [
+            ("a.jpg", JobState.QUEUED),
+            ("b.jpg", JobState.DONE),
+        ]
+    finally:
+        again.close()
+
+
+def test_a_reader_sees_committed_changes_at_once(store: Store, db: Path) -> None:
+    reader = Store(db, readonly=True)
+    try:
+        job = add_one(store)
+        store.update([job.id], JobState.UPLOADING)
+        assert reader.counts()["uploading"] == 1
+        assert [j.id for j in reader.jobs()] == [job.id]
+    finally:
+        reader.close()
+
+
+def test_a_corrupt_database_is_reported_and_left_in_place(db: Path) -> None:
+    db.parent.mkdir(mode=0o700)
+    garbage = random.Random(7).randbytes(8192)
+    db.write_bytes(garbage)
+    with pytest.raises(StoreError) as e:
+        Store(db)
+    message = str(e.value)
+    assert str(db) in message
+    assert "damaged" in message and "move it aside" in message
+    assert "\n" not in message
+    assert db.read_bytes() == garbage, "the file is neither deleted nor rewritten"
+
+
+def test_a_queue_from_a_newer_skylift_is_refused(db: Path) -> None:
+    db.parent.mkdir(mode=0o700)
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, future TEXT)")
+        c.execute("INSERT INTO jobs (future) VALUES ('keep me')")
+        c.execute("PRAGMA user_version = 99")
+    c.close()
+    with pytest.raises(StoreError) as e:
+        Store(db)
+    assert "newer Skylift (schema 99)" in str(e.value)
+    assert "update Skylift" in str(e.value)
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == 99
+        assert c.execute("SELECT future FROM jobs").fetchall() == [("keep me",)]
+    c.close()
+
+
+def test_readonly_open_of_a_database_without_a_queue(db: Path) -> None:
+    db.parent.mkdir(mode=0o700)
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE other (x)")
+    c.close()
+    with pytest.raises(StoreError, match="has no queue in it yet; start Skylift once"):
+        Store(db, readonly=True)
+
+
+def test_readonly_open_does_not_change_the_file(store: Store, db: Path) -> None:
+    add_one(store)
+    store.close()
+    before = db.read_bytes()
+    reader = Store(db, readonly=True)
+    try:
+        assert reader.counts()["queued"] == 1
+    finally:
+        reader.close()
+    assert db.read_bytes() == before
+
+
+# --- add --------------------------------------------------------------------------------
+
+
+def test_add_returns_queued_jobs(store: Store) -> None:
+    jobs, added = store.add([item("a.jpg", size=10), item("b.jpg", size=20)])
+    assert added == 2
+    a, b = jobs
+    assert (a.name, a.size, a.state, a.bytes, a.attempts) == ("a.jpg", 10, JobState.QUEUED, 0, 0)
+    assert a.destination == "dropbox:/Photos/a.jpg" == a.output_path == a.remote_path
+    assert a.path == Path("/home/u/Export/a.jpg")
+    assert a.error is None and a.finished is None and a.next_try == 0
+    assert a.created.endswith("Z")
+    assert b.id > a.id
+
+
+def test_ten_thousand_files_are_queued_in_one_transaction(store: Store) -> None:
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    jobs, added = store.add([item(f"IMG_{i:05}.jpg") for i in range(10_000)])
+    store._db.set_trace_callback(None)
+    assert added == 10_000 and len(jobs) == 10_000
+    begins = [s for s in statements if s.lstrip().upper().startswith("BEGIN")]
+    commits = [s for s in statements if s.lstrip().upper().startswith("COMMIT")]
+    assert (len(begins), len(commits)) == (1, 1)
+    assert store.counts()["queued"] == 10_000
+
+
+def test_a_failing_add_leaves_the_queue_unchanged(store: Store) -> None:
+    add_one(store, "keep.jpg")
+    bad = [item("a.jpg"), (Path("/x/b.jpg"), "d:/b.jpg", object(), 0.0)]
+    with pytest.raises(sqlite3.Error):
+        store.add(bad)  # type: ignore[arg-type]
+    assert [j.name for j in store.jobs()] == ["keep.jpg"]
+
+
+@pytest.mark.parametrize("busy", [JobState.QUEUED, JobState.UPLOADING])
+def test_the_same_file_is_not_queued_twice_while_waiting(store: Store, busy: JobState) -> None:
+    first = add_one(store)
+    store.update([first.id], busy)
+    (again,), added = store.add([item("a.jpg")])
+    assert added == 0
+    assert again.id == first.id
+    assert len(store.jobs()) == 1
+
+
+@pytest.mark.parametrize("end", [JobState.DONE, JobState.FAILED, JobState.CANCELLED])
+def test_a_finished_file_can_be_queued_again(store: Store, end: JobState) -> None:
+    first = add_one(store)
+    store.update([first.id], end)
+    (again,), added = store.add([item("a.jpg")])
+    assert added == 1
+    assert again.id != first.id and again.state is JobState.QUEUED
+    assert state(store, first.id) is end
+
+
+def test_the_same_file_to_another_destination_is_another_job(store: Store) -> None:
+    jobs, added = store.add([item("a.jpg"), item("a.jpg", dest="nas:/Backup")])
+    assert added == 2
+    assert len({j.id for j in jobs}) == 2
+
+
+def test_duplicates_within_one_call_are_queued_once(store: Store) -> None:
+    jobs, added = store.add([item("a.jpg"), item("b.jpg"), item("a.jpg")])
+    assert added == 2
+    assert [j.name for j in jobs] == ["a.jpg", "b.jpg"]
+    assert len(store.jobs()) == 2
+
+
+def test_add_of_nothing(store: Store) -> None:
+    assert store.add([]) == ([], 0)
+
+
+def test_unicode_and_odd_names_are_stored_exactly(store: Store) -> None:
+    names = ["ünïcode.jpg", "b with space.jpg", "-n.jpg", "a\nb.jpg", 'it\'s "q".jpg']
+    jobs, _ = store.add([item(n) for n in names])
+    assert [j.name for j in store.jobs(ids=[j.id for j in jobs])] == names
+
+
+# --- update -----------------------------------------------------------------------------
+
+
+def test_update_to_done(store: Store) -> None:
+    job = add_one(store, size=5000)
+    store.update([job.id], JobState.UPLOADING, attempt_delta=1)
+    assert store.update([job.id], JobState.DONE) == [job.id]
+    done = store.get(job.id)
+    assert done is not None
+    assert done.state is JobState.DONE and done.status == "done"
+    assert done.bytes == 5000, "a done job counts as fully sent"
+    assert done.attempts == 1
+    assert done.finished is not None and done.error is None
+
+
+def test_update_to_failed_keeps_the_error_and_backoff(store: Store) -> None:
+    job = add_one(store)
+    store.update(
+        [job.id], JobState.QUEUED, error="The remote refused the connection.", next_try=1e10
+    )
+    queued = store.get(job.id)
+    assert queued is not None
+    assert queued.error == "The remote refused the connection."
+    assert queued.next_try == 1e10 and queued.finished is None
+    store.update([job.id], JobState.FAILED, error="gone", attempt_delta=3)
+    failed = store.get(job.id)
+    assert failed is not None
+    assert (failed.state, failed.error, failed.attempts) == (JobState.FAILED, "gone", 3)
+    assert failed.finished is not None
+
+
+def test_update_requeue_resets_progress(store: Store) -> None:
+    job = add_one(store)
+    store.update([job.id], JobState.UPLOADING, bytes_done=600)
+    assert store.get(job.id).bytes == 600  # type: ignore[union-attr]
+    store.update([job.id], JobState.QUEUED)
+    assert store.get(job.id).bytes == 0  # type: ignore[union-attr]
+
+
+def test_attempts_never_go_below_zero(store: Store) -> None:
+    job = add_one(store)
+    store.update([job.id], JobState.QUEUED, attempt_delta=-5)
+    assert store.get(job.id).attempts == 0  # type: ignore[union-attr]
+
+
+def test_update_can_record_a_new_size(store: Store) -> None:
+    job = add_one(store, size=10)
+    store.update([job.id], JobState.DONE, size=4321)
+    done = store.get(job.id)
+    assert done is not None and (done.size, done.bytes) == (4321, 4321)
+
+
+def test_only_from_protects_a_job_cancelled_meanwhile(store: Store) -> None:
+    a, b = store.add([item("a.jpg"), item("b.jpg")])[0]
+    store.update([a.id, b.id], JobState.UPLOADING)
+    store.update([b.id], JobState.CANCELLED)
+    changed = store.update([a.id, b.id], JobState.DONE, only_from=(JobState.UPLOADING,))
+    assert changed == [a.id]
+    assert state(store, a.id) is JobState.DONE
+    assert state(store, b.id) is JobState.CANCELLED
+
+
+def test_update_of_unknown_or_no_ids(store: Store) -> None:
+    assert store.update([], JobState.DONE) == []
+    assert store.update([12345], JobState.DONE) == []
+
+
+def test_update_of_many_jobs_changes_them_all(store: Store) -> None:
+    jobs, _ = store.add([item(f"{i}.jpg") for i in range(1234)])
+    ids = [j.id for j in jobs]
+    assert sorted(store.update(ids, JobState.UPLOADING)) == ids
+    assert store.counts()["uploading"] == 1234
+
+
+def test_reset_attempts(store: Store) -> None:
+    job = add_one(store)
+    store.update([job.id], JobState.FAILED, attempt_delta=4)
+    store.reset_attempts([job.id])
+    assert store.get(job.id).attempts == 0  # type: ignore[union-attr]
+
+
+def test_requeue_interrupted(store: Store) -> None:
+    jobs, _ = store.add([item("a.jpg"), item("b.jpg"), item("c.jpg")])
+    a, b, c = (j.id for j in jobs)
+    store.update([a, b], JobState.UPLOADING, bytes_done=500, next_try=1e10)
+    store.update([c], JobState.DONE)
+    assert store.requeue_interrupted() == 2
+    for job_id in (a, b):
+        job = store.get(job_id)
+        assert job is not None
+        assert (job.state, job.bytes, job.next_try) == (JobState.QUEUED, 0, 0)
+    assert state(store, c) is JobState.DONE
+    assert store.requeue_interrupted() == 0
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def test_counts_name_every_state(store: Store) -> None:
+    assert store.counts() == {s.value: 0 for s in JobState}
+    jobs, _ = store.add([item(f"{i}.jpg") for i in range(5)])
+    ids = [j.id for j in jobs]
+    store.update(ids[:1], JobState.UPLOADING)
+    store.update(ids[1:3], JobState.DONE)
+    store.update(ids[3:4], JobState.FAILED)
+    assert store.counts() == {
+        "queued": 1,
+        "uploading": 1,
+        "done": 2,
+        "failed": 1,
+        "cancelled": 0,
+    }
+
+
+def test_due_returns_ready_queued_jobs_oldest_first(store: Store) -> None:
+    jobs, _ = store.add([item(f"{i}.jpg") for i in range(6)])
+    ids = [j.id for j in jobs]
+    store.update([ids[0]], JobState.QUEUED, next_try=500.0)  # backing off until 500
+    store.update([ids[1]], JobState.UPLOADING)
+    store.update([ids[2]], JobState.FAILED)
+    store.update([ids[4]], JobState.QUEUED, next_try=100.0)
+    assert [j.id for j in store.due(now=200.0, limit=10)] == [ids[3], ids[4], ids[5]]
+    assert [j.id for j in store.due(now=200.0, limit=2)] == [ids[3], ids[4]]
+    assert [j.id for j in store.due(now=500.0, limit=10)] == [ids[0], ids[3], ids[4], ids[5]]
+    assert store.due(now=1000.0, limit=0) == []
+
+
+def test_next_wakeup(store: Store) -> None:
+    assert store.next_wakeup() is None
+    jobs, _ = store.add([item("a.jpg"), item("b.jpg")])
+    store.update([jobs[0].id], JobState.QUEUED, next_try=300.0)
+    store.update([jobs[1].id], JobState.QUEUED, next_try=200.0)
+    assert store.next_wakeup() == 200.0
+    store.update([jobs[1].id], JobState.DONE)
+    assert store.next_wakeup() == 300.0
+
+
+def test_jobs_filters(store: Store) -> None:
+    jobs, _ = store.add([item("a.jpg"), item("b.jpg"), item("c.jpg")])
+    store.update([jobs[1].id], JobState.FAILED)
+    assert [j.name for j in store.jobs(states=[JobState.QUEUED])] == ["a.jpg", "c.jpg"]
+    assert [j.name for j in store.jobs(ids=[jobs[2].id, jobs[0].id])] == ["a.jpg", "c.jpg"]
+    assert store.jobs(ids=[]) == []
+    assert [j.name for j in store.jobs(states=[JobState.FAILED], ids=[jobs[0].id])] == []
+    assert store.get(999) is None
+
+
+def test_job_as_dict(store: Store) -> None:
+    job = add_one(store)
+    d = job.as_dict()
+    assert d["path"] == "/home/u/Export/a.jpg" and d["state"] == "queued"
+    assert set(d) == {
+        "id",
+        "path",
+        "destination",
+        "state",
+        "size",
+        "bytes",
+        "attempts",
+        "error",
+        "created",
+        "finished",
+    }
+
+
+# --- delete / clear_finished ------------------------------------------------------------
+
+
+def test_delete_never_removes_an_upload_in_progress(store: Store) -> None:
+    jobs, _ = store.add([item("a.jpg"), item("b.jpg"), item("c.jpg")])
+    a, b, c = (j.id for j in jobs)
+    store.update([b], JobState.UPLOADING)
+    assert store.delete([a, b, c]) == 2
+    assert [j.id for j in store.jobs()] == [b]
+    assert store.delete([]) == 0
+
+
+def test_clear_finished_removes_done_and_cancelled_only(store: Store) -> None:
+    jobs, _ = store.add([item(f"{i}.jpg") for i in range(5)])
+    ids = [j.id for j in jobs]
+    store.update([ids[0]], JobState.DONE)
+    store.update([ids[1]], JobState.CANCELLED)
+    store.update([ids[2]], JobState.FAILED)
+    store.update([ids[3]], JobState.UPLOADING)
+    assert store.clear_finished() == [ids[0], ids[1]]
+    remaining = {j.id: j.state for j in store.jobs()}
+    assert remaining == {
+        ids[2]: JobState.FAILED,
+        ids[3]: JobState.UPLOADING,
+        ids[4]: JobState.QUEUED,
+    }
+    assert store.clear_finished() == []
