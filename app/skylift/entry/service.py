@@ -13,6 +13,7 @@ from skylift.core.engine import Engine
 from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
+from skylift.entry.platform_hints import PlatformHints
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class EngineService(QObject):
         self.engine = Engine(settings, self.store, self)
         self.server = Server(self.handle, self)
         self.server.listen()
+        self.hints = PlatformHints(self.engine, self)
         self.on_show: Callable[[], None] | None = None
         self.external_ids: set[int] = set()
 
