@@ -153,8 +153,9 @@ def test_restart_requeues_interrupted_jobs(tmp_path: Path, qtbot) -> None:
     store.close()
 
 
-def test_outage_goes_offline_and_resumes_by_itself(qtbot, tmp_path: Path, engine: Engine,
-                                                   sftp_server: Server) -> None:
+def test_outage_goes_offline_and_resumes_by_itself(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
     engine.settings["retries"] = 5
     engine.settings["retry_delay"] = 300  # far longer than the test: only the probe can resume
     sftp_server.stop()
@@ -175,20 +176,23 @@ def test_outage_goes_offline_and_resumes_by_itself(qtbot, tmp_path: Path, engine
         assert sftp_server.file(f"E/{f.name}").read_bytes() == f.read_bytes()
 
 
-def test_failed_during_outage_are_retried_when_back(qtbot, tmp_path: Path, engine: Engine,
-                                                    sftp_server: Server) -> None:
+def test_failed_during_outage_are_retried_when_back(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
     sftp_server.stop()
     (f,) = make_files(tmp_path, ["a.jpg"])
     job_id = engine.add_paths([f]).jobs[0].id
     qtbot.waitUntil(lambda: engine.counts()["failed"] == 1, timeout=60_000)
     sftp_server.start()
-    qtbot.waitUntil(lambda: all_finished(engine, [job_id]) and engine.counts()["done"] == 1,
-                    timeout=60_000)
+    qtbot.waitUntil(
+        lambda: all_finished(engine, [job_id]) and engine.counts()["done"] == 1, timeout=60_000
+    )
     assert sftp_server.file("E/a.jpg").read_bytes() == f.read_bytes()
 
 
-def test_file_changed_during_upload_is_sent_again(qtbot, tmp_path: Path, engine: Engine,
-                                                  sftp_server: Server) -> None:
+def test_file_changed_during_upload_is_sent_again(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
     engine.settings["bwlimit"] = "500k"
     (f,) = make_files(tmp_path, ["edit.tif"], size=1_000_000)
     job_id = engine.add_paths([f]).jobs[0].id

@@ -45,8 +45,14 @@ def log_file() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make the folder itself 0700."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` and any missing parents as 0700, and make ``path`` itself 0700."""
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):  # every folder Skylift makes is private, not just the last
+        folder.mkdir(mode=0o700, exist_ok=True)
     with contextlib.suppress(OSError):
         if (path.stat().st_mode & 0o777) != 0o700:
             path.chmod(0o700)

@@ -140,6 +140,29 @@ def _row(r: Sequence[Any]) -> Job:
     )
 
 
+def explain(path: Path, e: sqlite3.Error) -> str:
+    """One plain sentence for a database error on the queue at ``path``."""
+    text = str(e)
+    if "locked" in text or "busy" in text:
+        return f"The upload queue {path} is locked by another program; close it and try again."
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return (
+            f"The upload queue {path} cannot be written; check that its folder "
+            "is yours and writable."
+        )
+    if "no such table" in text:
+        return f"The upload queue {path} has no queue in it yet; start Skylift once."
+    if "full" in text:
+        return (
+            f"The disk holding the upload queue {path} is full; free some space and try "
+            "again (what was queued before is kept)."
+        )
+    return (
+        f"The upload queue {path} is damaged ({text}); move it aside to start "
+        "a new queue (Skylift will not erase it for you)."
+    )
+
+
 class Store:
     """The queue. Use it from one thread; other processes may read it at the same time."""
 
@@ -173,24 +196,8 @@ class Store:
                 with contextlib.suppress(OSError):
                     f.chmod(0o600)
 
-    def _explain(self, e: sqlite3.DatabaseError) -> str:
-        text = str(e)
-        if "locked" in text or "busy" in text:
-            return (
-                f"The upload queue {self.path} is locked by another program; "
-                "close it and try again."
-            )
-        if "readonly" in text or "read-only" in text or "unable to open" in text:
-            return (
-                f"The upload queue {self.path} cannot be written; check that its folder "
-                "is yours and writable."
-            )
-        if "no such table" in text:
-            return f"The upload queue {self.path} has no queue in it yet; start Skylift once."
-        return (
-            f"The upload queue {self.path} is damaged ({text}); move it aside to start "
-            "a new queue (Skylift will not erase it for you)."
-        )
+    def _explain(self, e: sqlite3.Error) -> str:
+        return explain(self.path, e)
 
     def close(self) -> None:
         self._db.close()

@@ -6,15 +6,16 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from skylift import __version__
-from skylift.core import connection, logs, rclone_binary
+from skylift.core import connection, logs, paths, rclone_binary
 from skylift.core.planner import plan
 from skylift.core.settings import KEYS, SettingError, Settings, parse_value
-from skylift.core.store import JobState, Store, StoreError
+from skylift.core.store import JobState, Store, StoreError, explain
 
 OK, FAILED, USAGE, RCLONE = 0, 1, 2, 3
 SUBCOMMANDS = {"upload", "drain", "status", "retry", "cancel", "test-connection", "config", "gui"}
@@ -93,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return RCLONE
     except StoreError as e:
         print(f"skylift: {e}", file=sys.stderr)
+        return USAGE
+    except sqlite3.Error as e:
+        print(f"skylift: {explain(paths.queue_file(), e)}", file=sys.stderr)
         return USAGE
     except KeyboardInterrupt:
         print("\nskylift: stopped; unfinished uploads stay queued.", file=sys.stderr)
@@ -311,7 +315,6 @@ def _status() -> dict[str, Any]:
     client = _client()
     if client is not None:
         return dict(client.request("status")["status"])
-    from skylift.core import paths
     from skylift.core.engine import status_object
 
     if not paths.queue_file().exists():
