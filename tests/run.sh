@@ -12,7 +12,7 @@ packages=(
     libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
     libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
-    xvfb trayer xdotool x11-utils
+    xvfb trayer xdotool x11-utils dbus
 )
 if command -v apt-get >/dev/null 2>&1; then
     missing=()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import SLOT, QObject, Slot
 
 from skylift.core.engine import Engine
 
@@ -50,16 +50,17 @@ class PlatformHints(QObject):
         if not bus.isConnected():
             return
         try:
-            ok = bus.connect(
+            # PySide6 takes the slot as SLOT()'s string; its stubs say bytes, which it refuses
+            ok = bus.connect(  # type: ignore[call-overload]
                 "org.freedesktop.login1",
                 "/org/freedesktop/login1",
                 "org.freedesktop.login1.Manager",
                 "PrepareForSleep",
                 "b",
                 self,
-                b"1prepare_for_sleep(bool)",
+                SLOT("prepare_for_sleep(bool)"),
             )
-        except (TypeError, RuntimeError):  # a binding without this overload: do without
+        except (TypeError, ValueError, RuntimeError):  # a binding that refuses: do without
             ok = False
         if not ok:
             log.debug("cannot follow logind's PrepareForSleep")
