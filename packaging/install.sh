@@ -8,26 +8,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
-packages=(
-    python3-venv python3-pip
-    libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
-    libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
-    libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
-)
-if command -v apt-get >/dev/null 2>&1; then
-    missing=()
-    for p in "${packages[@]}"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    if ((${#missing[@]})); then
-        sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        echo "Installing system packages: ${missing[*]}"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >/dev/null
-    fi
-fi
+# shellcheck source=packaging/system-packages.sh
+. "$here/packaging/system-packages.sh"
+install_system_packages "${QT_RUNTIME_PACKAGES[@]}"
 
 data="${XDG_DATA_HOME:-$HOME/.local/share}"
 venv="$data/skylift/venv"
@@ -42,7 +25,7 @@ desktop="$here/packaging/io.github.skylift.Skylift.desktop"
 if [ -f "$desktop" ]; then
     mkdir -p "$data/applications" "$data/icons/hicolor/scalable/apps"
     sed "s|^Exec=skylift|Exec=$bin/skylift|" "$desktop" > "$data/applications/io.github.skylift.Skylift.desktop"
-    icon="$here/resources/icons/skylift.svg"
+    icon="$here/resources/io.github.skylift.Skylift.svg"
     [ -f "$icon" ] && cp "$icon" "$data/icons/hicolor/scalable/apps/io.github.skylift.Skylift.svg"
     command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database "$data/applications" || true
 fi

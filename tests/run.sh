@@ -7,27 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
-    python3-venv python3-pip
-    libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
-    libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
-    libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
-    xvfb trayer xdotool x11-utils dbus
-)
-if command -v apt-get >/dev/null 2>&1; then
-    missing=()
-    for p in "${packages[@]}"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    if ((${#missing[@]})); then
-        sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        echo "Installing system packages: ${missing[*]}"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >/dev/null
-    fi
-fi
+# shellcheck source=packaging/system-packages.sh
+. packaging/system-packages.sh
+install_system_packages "${QT_RUNTIME_PACKAGES[@]}" xvfb trayer xdotool x11-utils dbus
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

@@ -320,19 +320,27 @@ class Engine(QObject):
             self._arm_wakeup()
             self._maybe_drained()
             return
-        try:
-            rclone = rclone_binary.find(self.settings["rclone_path"])
-            env = rclone_binary.child_environment()
-        except rclone_binary.RcloneError as e:
-            self._set_problem(str(e))
+        found = self._rclone()
+        if found is None:
             return
-        self._set_problem("")
+        rclone, env = found
         ready, groups = self._preflight(due)
         if not ready:
             self.kick(0)
             return
         first = groups[0]
-        self._start(rclone.path, env, first)
+        self._start(rclone, env, first)
+
+    def _rclone(self) -> tuple[str, dict[str, str]] | None:
+        """The rclone program and its environment, or None with the problem set."""
+        try:
+            rclone = rclone_binary.find(self.settings["rclone_path"])
+            env = rclone_binary.child_environment()
+        except rclone_binary.RcloneError as e:
+            self._set_problem(str(e))
+            return None
+        self._set_problem("")
+        return rclone.path, env
 
     def _arm_wakeup(self) -> None:
         nxt = self.store.next_wakeup()
@@ -584,13 +592,11 @@ class Engine(QObject):
     def _start_probe(self) -> None:
         if not self._offline_target or self._probe is not None:
             return
-        try:
-            rclone = rclone_binary.find(self.settings["rclone_path"])
-            env = rclone_binary.child_environment()
-        except rclone_binary.RcloneError as e:
-            self._set_problem(str(e))
+        found = self._rclone()
+        if found is None:
             return
-        probe = RcloneRun(connection.args(rclone.path, self._offline_target), env, self)
+        rclone, env = found
+        probe = RcloneRun(connection.args(rclone, self._offline_target), env, self)
         messages: list[str] = []
 
         def collect(events: list[rclone_events.Event]) -> None:
