@@ -287,3 +287,17 @@ def test_status_json_is_one_object(cli: Cli) -> None:
         "paused": False,
         "jobs": [],
     }
+
+
+def test_uploads_started_together_share_one_engine(
+    cli: Cli, tmp_path: Path, configure, sftp_server: Server
+) -> None:
+    configure(remote="loop")
+    files = [make_files(tmp_path / f"s{i}", [f"{i}.jpg"], size=50_000)[0] for i in range(5)]
+    procs = [cli.popen("upload", "--wait", str(f)) for f in files]
+    codes = [p.wait(120) for p in procs]
+    errors = [p.stderr.read() for p in procs if p.stderr]
+    assert codes == [0] * 5, errors
+    for f in files:
+        assert sftp_server.file(f.name).read_bytes() == f.read_bytes()
+    assert status_json(cli)["done"] == 5

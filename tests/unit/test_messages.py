@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from skylift.core.messages import plain, redact
+from skylift.core.messages import _PLAIN, plain, redact
 
 SECRET = "hunter2-S3cr3t"
 
@@ -279,5 +279,7 @@ _AROUND = st.text(st.sampled_from(list("abc .:;()/-'\"\t")), max_size=20)
 )
 def test_plain_never_returns_the_secret(before: str, secret: str, after: str, form: str) -> None:
     message = f"Failed to copy: {before} {form.format(secret)} {after}"
+    # a "secret" that is a word of Skylift's own sentences (say, "encrypted") proves nothing
+    assume(secret.lower() not in " ".join(s for _, s in _PLAIN).lower())
     assert secret not in plain(message)
     assert secret not in redact(message)

@@ -396,3 +396,12 @@ def test_destinations_that_are_not_remotes_or_look_like_flags_are_refused(dest: 
         copy_single("rclone", "/src/a.jpg", dest, Options())
     with pytest.raises(ValueError):
         copy_batch("rclone", "/src", dest, "/tmp/list", Options())
+
+
+def test_large_batches_list_the_destination_instead_of_looking_up_each_file() -> None:
+    opts = Options()
+    small = copy_batch("rclone", "/src", "r:/d", "/tmp/l", opts, files=100)
+    large = copy_batch("rclone", "/src", "r:/d", "/tmp/l", opts, files=101)
+    assert "--no-traverse" in small
+    assert "--no-traverse" not in large
+    assert [a for a in large if a != "--no-traverse"] == [a for a in small if a != "--no-traverse"]

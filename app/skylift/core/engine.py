@@ -102,7 +102,8 @@ class Engine(QObject):
         self._ended_since_idle: list[int] = []
         self._paused = False
         self._problem = ""
-        self._counts = store.counts()
+        self._counts_cache = store.counts()
+        self._counts_dirty = False
         self.processes_started = 0  # rclone processes run, for tests and benchmarks
         self._offline_target = ""  # the remote that could not be reached, "" when online
         self._failed_offline: set[int] = set()  # out of retries because the remote was gone
@@ -133,7 +134,7 @@ class Engine(QObject):
         restored = store.requeue_interrupted()
         if restored:
             log.info("requeued %d uploads interrupted by the last exit", restored)
-            self._counts = store.counts()
+            self._counts_dirty = True
         self.kick(0)
 
     # --- public: queries --------------------------------------------------------------
@@ -149,6 +150,15 @@ class Engine(QObject):
     @property
     def problem(self) -> str:
         return self._problem
+
+    @property
+    def _counts(self) -> dict[str, int]:
+        # read from the store when asked, not after every change: a busy batch changes
+        # the queue many times between two looks
+        if self._counts_dirty:
+            self._counts_cache = self.store.counts()
+            self._counts_dirty = False
+        return self._counts_cache
 
     def counts(self) -> dict[str, int]:
         return dict(self._counts)
@@ -204,7 +214,7 @@ class Engine(QObject):
         jobs, added = self.store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
         if added:
             new_ids = [j.id for j in jobs if j.state is JobState.QUEUED]
-            self._counts = self.store.counts()
+            self._counts_dirty = True
             self._summary_dirty = True
             self.jobsAdded.emit(sorted(set(new_ids)))
             self.kick()
@@ -243,14 +253,14 @@ class Engine(QObject):
         self.cancel(id_list)
         gone = [j.id for j in self.store.jobs(ids=id_list) if j.state is not JobState.UPLOADING]
         self.store.delete(gone)
-        self._counts = self.store.counts()
+        self._counts_dirty = True
         self._summary_dirty = True
         self.jobsRemoved.emit(gone)
         return gone
 
     def clear_finished(self) -> list[int]:
         gone = self.store.clear_finished()
-        self._counts = self.store.counts()
+        self._counts_dirty = True
         self._summary_dirty = True
         if gone:
             self.jobsRemoved.emit(gone)
@@ -400,7 +410,7 @@ class Engine(QObject):
             with os.fdopen(fd, "wb") as f:
                 f.write(rclone_args.files_list(r.rel for _, r in group))
             argv = rclone_args.copy_batch(
-                rclone, first_roots.source, first_roots.dest, list_file, opts
+                rclone, first_roots.source, first_roots.dest, list_file, opts, files=len(group)
             )
             names = {r.rel: j.id for j, r in group}
         ids = [j.id for j, _ in group]
@@ -705,7 +715,7 @@ class Engine(QObject):
     def _changed_now(self, ids: list[int]) -> None:
         if ids:
             self._changed += ids
-            self._counts = self.store.counts()
+            self._counts_dirty = True
             self._summary_dirty = True
 
     def _maybe_drained(self) -> None:

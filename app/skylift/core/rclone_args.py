@@ -114,19 +114,32 @@ def _check(local_root: str, dest: str) -> None:
         raise ValueError(f"remote names cannot start with '-': {dest!r}")
 
 
+# Up to this many files, rclone looks each one up on the remote (--no-traverse) rather
+# than listing the destination: one lookup per file beats listing a big folder for a
+# few files, but for a large batch the lookups cost more than one listing (measured:
+# +0.57 s for 1,000 files into an empty folder, see docs/performance.md).
+NO_TRAVERSE_MAX = 100
+
+
 def copy_batch(
-    rclone: str, source_root: str, dest_root: str, list_file: str, opts: Options
+    rclone: str,
+    source_root: str,
+    dest_root: str,
+    list_file: str,
+    opts: Options,
+    files: int = 1,
 ) -> list[str]:
-    """One ``rclone copy`` for a group of files named in a --files-from-raw list."""
+    """One ``rclone copy`` for ``files`` files named in a --files-from-raw list."""
     _check(source_root, dest_root)
     _check(list_file, dest_root)
+    traverse = [] if files > NO_TRAVERSE_MAX else ["--no-traverse"]
     return [
         rclone,
         "copy",
         source_root,
         dest_root,
         f"--files-from-raw={list_file}",
-        "--no-traverse",
+        *traverse,
         *COMMON_FLAGS,
         *_tuning(opts),
     ]

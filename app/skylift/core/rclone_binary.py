@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import re
@@ -11,6 +13,9 @@ import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from skylift.core import paths
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,11 @@ def probe(path: str) -> Rclone:
         raise RcloneError(f"rclone was not found at {path}; {UPGRADE_HINT}.") from None
     if (path, mtime) in _cache:
         return _cache[(path, mtime)]
+    known = _read_disk_cache().get(path)
+    cached = parse_version(str(known[1])) if known and known[0] == mtime else None
+    if cached is not None and cached >= MIN_VERSION:
+        _cache[(path, mtime)] = Rclone(path, cached)
+        return _cache[(path, mtime)]
     try:
         out = subprocess.run(
             [path, "version"],
@@ -93,7 +103,29 @@ def probe(path: str) -> Rclone:
         )
     found = Rclone(path, version)
     _cache[(path, mtime)] = found
+    _write_disk_cache(path, mtime, out.stdout.splitlines()[0])
     return found
+
+
+# Each `skylift` command would otherwise start `rclone version` before anything else;
+# the answer is kept per program path and modification time.
+def _disk_cache_file() -> Path:
+    return paths.runtime_dir() / "rclone-versions.json"
+
+
+def _read_disk_cache() -> dict[str, list[Any]]:
+    try:
+        data = json.loads(_disk_cache_file().read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_disk_cache(path: str, mtime: float, first_line: str) -> None:
+    data = _read_disk_cache()
+    data[path] = [mtime, first_line]
+    with contextlib.suppress(OSError):  # only a shortcut
+        paths.write_private(_disk_cache_file(), json.dumps(data).encode())
 
 
 def find(setting: str = "") -> Rclone:

@@ -142,7 +142,14 @@ BACKENDS: tuple[Backend, ...] = (
     ),
 )
 
-_LABELS = {b.type: b.label for b in BACKENDS} | {
+# short names for the remote list ("studio (SFTP)"); BACKENDS' labels say more
+_LABELS = {
+    "dropbox": "Dropbox",
+    "drive": "Google Drive",
+    "onedrive": "OneDrive",
+    "s3": "S3",
+    "sftp": "SFTP",
+    "webdav": "WebDAV",
     "local": "local disk",
     "b2": "Backblaze B2",
     "box": "Box",

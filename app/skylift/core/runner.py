@@ -102,13 +102,14 @@ class RcloneRun(QObject):
 
     def _emit(self, lines: list[bytes]) -> None:
         out = []
+        debug = rclone_log.isEnabledFor(logging.DEBUG)  # --debug logs every line, stats too
         for raw in lines:
             if not raw.strip():
                 continue
             ev = rclone_events.parse_line(raw)
             if isinstance(ev, rclone_events.Text):
                 rclone_log.info("%s", redact(ev.line))
-            elif not isinstance(ev, rclone_events.Stats):
+            elif debug:
                 rclone_log.debug("%s", redact(raw.decode("utf-8", "replace")))
             out.append(ev)
         if out:

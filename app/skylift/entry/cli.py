@@ -119,7 +119,7 @@ def _settings() -> Settings:
 
 def _client() -> Any:
     """A client of the running engine, or None when no engine runs."""
-    from skylift.entry.ipc import Client
+    from skylift.entry.ipc_client import Client
 
     c = Client()
     return c if c.connect() else None
@@ -182,16 +182,9 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
     if not planned:
         raise CliError("there is no file to upload in what was given.")
-    client = _client()
-    if client is not None:
-        reply = client.request("upload", paths=ns.paths, to=dest, cwd=os.getcwd())
-        if not reply.get("ok"):
-            raise CliError(reply.get("error", "the running Skylift refused the files"))
-        ids = reply["ids"]
-        print(f"Queued {len(ids)} file(s) for {dest} in the running Skylift.", file=sys.stderr)
-        if not ns.wait:
-            return OK
-        return _follow_remote(client, ids)
+    handed = _hand_over(ns.paths, dest, ns.wait)
+    if handed is not None:
+        return handed
     rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
     if not ns.wait or not settings["enabled"]:
         store = Store()
@@ -208,12 +201,25 @@ def cmd_upload(ns: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return OK
-    return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
+    from skylift.entry.service import EngineBusy
+
+    try:
+        return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
+    except EngineBusy:
+        # another `skylift upload --wait` started the engine a moment ago: join it
+        _wait_for_engine()
+        handed = _hand_over(ns.paths, dest, ns.wait)
+        return handed if handed is not None else FAILED
 
 
 def _run_headless(settings: Settings, queue: Any) -> int:
-    from skylift.entry.headless import ProgressPrinter, core_app, wait_until
-    from skylift.entry.service import EngineBusy, EngineService
+    """Run the engine here, without a display, until the given jobs (or all) have ended.
+
+    ``queue(service)`` queues this command's files and returns their jobs; None drains
+    the whole queue. Raises EngineBusy when another process runs the engine.
+    """
+    from skylift.entry.headless import core_app, follow_engine
+    from skylift.entry.service import EngineService
 
     core_app()
     if not settings["enabled"]:
@@ -221,84 +227,85 @@ def _run_headless(settings: Settings, queue: Any) -> int:
             "uploads are turned off (enabled is false); the files stay queued. Turn uploads "
             "on with 'skylift config set enabled true'."
         )
-    try:
-        service = EngineService(settings)
-    except EngineBusy:
-        raise CliError("another Skylift started meanwhile; run the command again.") from None
+    service = EngineService(settings)
     try:
         own = queue(service) if queue else None
-        own_ids = [j.id for j in own] if own is not None else None
-        printer = ProgressPrinter()
-        engine = service.engine
-
-        def finished() -> bool:
-            if engine.problem:
-                return True
-            if own_ids is None:
-                jobs = [j for j in engine.jobs() if j.state.value in ("queued", "uploading")]
-                ids_now = [j.id for j in jobs] + list(service.external_ids)
-            else:
-                ids_now = own_ids + list(service.external_ids)
-            rows = []
-            for j in engine.jobs(ids=ids_now):
-                d = j.as_dict()
-                p = engine.job_progress(j.id)
-                if p:
-                    d["bytes"] = p[0]
-                rows.append(d)
-            printer.update(rows, engine.speed())
-            return all(r["state"] in ("done", "failed", "cancelled") for r in rows) and (
-                own_ids is not None or not engine.busy()
-            )
-
-        wait_until(finished)
-        printer.finish()
-        if engine.problem:
-            raise rclone_binary.RcloneError(engine.problem)
-        ids = own_ids if own_ids is not None else None
-        jobs = engine.jobs(ids=ids) if ids is not None else []
-        failed = [j for j in jobs if j.state is not JobState.DONE]
-        if own_ids is None:
-            return OK if not engine.counts()["failed"] else FAILED
-        return FAILED if failed else OK
+        rows = follow_engine(service, [j.id for j in own] if own is not None else None)
+        if service.engine.problem:
+            raise rclone_binary.RcloneError(service.engine.problem)
+        return OK if all(r["state"] == "done" for r in rows) else FAILED
     finally:
         service.close()
 
 
+def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | None:
+    """Give the files to a running engine; None when there is none to give them to."""
+    client = _client()
+    if client is None:
+        return None
+    reply = client.request("upload", paths=paths_given, to=dest, cwd=os.getcwd())
+    if not reply.get("ok"):
+        raise CliError(reply.get("error", "the running Skylift refused the files"))
+    ids = reply["ids"]
+    print(f"Queued {len(ids)} file(s) for {dest} in the running Skylift.", file=sys.stderr)
+    return _follow_remote(client, ids) if wait else OK
+
+
+def _wait_for_engine(seconds: float = 10.0) -> Any:
+    """Another process just took the engine: wait for its socket to answer."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        client = _client()
+        if client is not None:
+            return client
+        time.sleep(0.05)
+    raise CliError("another Skylift holds the queue but does not answer; try again.")
+
+
 def _follow_remote(client: Any, ids: list[int]) -> int:
-    from skylift.entry.headless import ProgressPrinter, poll_until
-    from skylift.entry.ipc import IpcError
+    from skylift.entry.ipc_client import IpcError
+    from skylift.entry.progress import ProgressPrinter, poll_until
 
     printer = ProgressPrinter()
+    rows: dict[int, dict[str, Any]] = {}
     state: dict[str, Any] = {}
+    pending = list(ids)
 
     def finished() -> bool:
+        nonlocal pending
         try:
-            reply = client.request("jobs", ids=ids)
+            reply = client.request("jobs", ids=pending)
         except IpcError:
             state["lost"] = True
             return True
-        printer.update(reply["jobs"], reply.get("speed", 0.0))
-        state["jobs"] = reply["jobs"]
+        for j in reply["jobs"]:
+            rows[j["id"]] = j
+        pending = [i for i in pending if rows.get(i, {}).get("state") not in _FINISHED]
+        printer.update(rows.values(), reply.get("speed", 0.0))
         if reply.get("problem"):
             state["problem"] = reply["problem"]
             return True
-        return all(j["state"] in ("done", "failed", "cancelled") for j in reply["jobs"])
+        return not pending
 
-    poll_until(finished)
+    poll_until(finished, 0.2)
     printer.finish()
     if state.get("lost"):
         # the app went away: carry on here with what is still queued
         return _run_headless(_settings(), lambda service: service.engine.jobs(ids=ids))
     if state.get("problem"):
         raise rclone_binary.RcloneError(state["problem"])
-    return OK if all(j["state"] == "done" for j in state.get("jobs", [])) else FAILED
+    return OK if all(r["state"] == "done" for r in rows.values()) else FAILED
+
+
+_FINISHED = ("done", "failed", "cancelled")
 
 
 def cmd_drain(ns: argparse.Namespace) -> int:
     client = _client()
     if client is not None:
-        from skylift.entry.headless import poll_until
+        from skylift.entry.progress import poll_until
 
         def idle() -> bool:
             return not client.request("jobs", ids=[])["busy"]
@@ -308,7 +315,16 @@ def cmd_drain(ns: argparse.Namespace) -> int:
         return FAILED if status["failed"] else OK
     settings = _settings()
     rclone_binary.find(settings["rclone_path"])
-    return _run_headless(settings, None)
+    from skylift.entry.service import EngineBusy
+
+    try:
+        return _run_headless(settings, None)
+    except EngineBusy:
+        client = _wait_for_engine()
+        from skylift.entry.progress import poll_until
+
+        poll_until(lambda: not client.request("jobs", ids=[])["busy"], 0.5)
+        return FAILED if client.request("status")["status"]["failed"] else OK
 
 
 def _status() -> dict[str, Any]:

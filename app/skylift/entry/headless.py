@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
-FINISHED = {"done", "failed", "cancelled"}
+from skylift.entry.progress import FINISHED, ProgressPrinter
 
 
 def core_app() -> QCoreApplication:
@@ -20,63 +19,56 @@ def core_app() -> QCoreApplication:
     return app
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
+def follow_engine(service: Any, own_ids: list[int] | None) -> list[dict[str, Any]]:
+    """Print progress until this command's jobs have ended; return their rows.
 
+    With ``own_ids`` None (drain), follow everything queued until the engine is idle.
+    Jobs other processes hand over meanwhile are followed too, so they are not left
+    behind when this process exits. Driven by the engine's signals, not by polling.
+    """
+    engine = service.engine
+    if own_ids is None:
+        own_ids = [j.id for j in engine.jobs() if j.state.value in ("queued", "uploading")]
+    rows: dict[int, dict[str, Any]] = {j.id: j.as_dict() for j in engine.jobs(ids=own_ids)}
+    printer = ProgressPrinter()
+    loop = QEventLoop()
 
-def human_duration(seconds: float) -> str:
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    return f"{s // 3600} h {(s % 3600) // 60} min"
+    def done() -> bool:
+        if engine.problem:
+            return True
+        external = [i for i in service.external_ids if i not in rows]
+        if external:
+            rows.update((j.id, j.as_dict()) for j in engine.jobs(ids=external))
+        return all(r["state"] in FINISHED for r in rows.values()) and (
+            not engine.busy() or own_ids is not None
+        )
 
+    def quit_when_done() -> None:
+        if done():
+            loop.quit()
 
-class ProgressPrinter:
-    """Prints each file's outcome once, and a live progress line on a terminal."""
+    def changed(ids: list[int]) -> None:
+        mine = [i for i in ids if i in rows]
+        for j in engine.jobs(ids=mine):
+            rows[j.id] = j.as_dict()
+        printer.update(rows.values(), engine.speed())
+        quit_when_done()
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
-        self.out = out
-        self.err = err
-        self.live = err.isatty()
-        self._reported: set[int] = set()
-        self._line = False
+    def progress(update: dict[int, tuple[int, float, float]]) -> None:
+        for job_id, (sent, _speed, _eta) in update.items():
+            if job_id in rows:
+                rows[job_id]["bytes"] = sent
+        printer.update(rows.values(), engine.speed())
 
-    def update(self, jobs: Iterable[dict[str, Any]], speed: float) -> None:
-        jobs = list(jobs)
-        for j in jobs:
-            if j["state"] in FINISHED and j["id"] not in self._reported:
-                self._reported.add(j["id"])
-                self._clear()
-                if j["state"] == "done":
-                    print(f"uploaded  {j['path']} -> {j['destination']}", file=self.out)
-                elif j["state"] == "failed":
-                    print(f"FAILED    {j['path']}: {j['error']}", file=self.out)
-                else:
-                    print(f"cancelled {j['path']}", file=self.out)
-                self.out.flush()
-        if self.live:
-            done = sum(1 for j in jobs if j["state"] in FINISHED)
-            left = sum(max(0, j["size"] - j["bytes"]) for j in jobs if j["state"] not in FINISHED)
-            line = f"{done} of {len(jobs)} · {human_bytes(speed)}/s"
-            if speed > 0 and left:
-                line += f" · {human_duration(left / speed)} left"
-            self.err.write("\r\033[K" + line)
-            self.err.flush()
-            self._line = True
-
-    def _clear(self) -> None:
-        if self._line:
-            self.err.write("\r\033[K")
-            self._line = False
-
-    def finish(self) -> None:
-        self._clear()
+    engine.jobsChanged.connect(changed)
+    engine.progress.connect(progress)
+    engine.problemChanged.connect(lambda _text: loop.quit())
+    engine.summaryChanged.connect(quit_when_done)
+    printer.update(rows.values(), 0.0)
+    if not done():
+        loop.exec()
+    printer.finish()
+    return [r for i, r in rows.items() if i in own_ids or i in service.external_ids]
 
 
 def wait_until(done: Callable[[], bool], poll_ms: int = 250) -> None:
@@ -95,9 +87,3 @@ def wait_until(done: Callable[[], bool], poll_ms: int = 250) -> None:
     if not done():
         loop.exec()
     timer.stop()
-
-
-def poll_until(done: Callable[[], bool], interval: float = 0.3) -> None:
-    """Block without an event loop (a client of another process)."""
-    while not done():
-        time.sleep(interval)

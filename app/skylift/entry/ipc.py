@@ -21,10 +21,12 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from skylift.core import paths
 from skylift.core.settings import validate_remote
+from skylift.entry.ipc_client import MAX_MESSAGE, Client, IpcError, socket_path
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE = 32 * 1024 * 1024  # 100,000 long paths fit; a runaway client does not
+__all__ = ["MAX_MESSAGE", "Client", "EngineLock", "IpcError", "QtClient", "Server", "socket_path"]
+
 MAX_PATHS = 200_000
 MAX_PATH_LEN = 16_384
 COMMANDS = {
@@ -39,14 +41,6 @@ COMMANDS = {
     "resume",
     "reload",
 }
-
-
-class IpcError(RuntimeError):
-    pass
-
-
-def socket_path() -> str:
-    return str(paths.private_dir(paths.runtime_dir()) / "skylift.sock")
 
 
 def lock_path() -> str:
@@ -179,8 +173,8 @@ class Server(QObject):
         sock.flush()
 
 
-class Client:
-    """A blocking client for the CLI and the API (no event loop needed)."""
+class QtClient:
+    """A blocking client through QLocalSocket (Windows' named pipes)."""
 
     def __init__(self, timeout_ms: int = 10_000):
         self.timeout_ms = timeout_ms

@@ -1,0 +1,78 @@
+"""Following uploads from a terminal: one line per finished file, a live progress line.
+
+No Qt here: a command that only talks to the running app does not need it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+FINISHED = {"done", "failed", "cancelled"}
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def human_duration(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
+class ProgressPrinter:
+    """Prints each file's outcome once, and a live progress line on a terminal."""
+
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
+        self.out = out
+        self.err = err
+        self.live = err.isatty()
+        self._reported: set[int] = set()
+        self._line = False
+
+    def update(self, jobs: Iterable[dict[str, Any]], speed: float) -> None:
+        jobs = list(jobs)
+        for j in jobs:
+            if j["state"] in FINISHED and j["id"] not in self._reported:
+                self._reported.add(j["id"])
+                self._clear()
+                if j["state"] == "done":
+                    print(f"uploaded  {j['path']} -> {j['destination']}", file=self.out)
+                elif j["state"] == "failed":
+                    print(f"FAILED    {j['path']}: {j['error']}", file=self.out)
+                else:
+                    print(f"cancelled {j['path']}", file=self.out)
+                self.out.flush()
+        if self.live:
+            done = sum(1 for j in jobs if j["state"] in FINISHED)
+            left = sum(max(0, j["size"] - j["bytes"]) for j in jobs if j["state"] not in FINISHED)
+            line = f"{done} of {len(jobs)} · {human_bytes(speed)}/s"
+            if speed > 0 and left:
+                line += f" · {human_duration(left / speed)} left"
+            self.err.write("\r\033[K" + line)
+            self.err.flush()
+            self._line = True
+
+    def _clear(self) -> None:
+        if self._line:
+            self.err.write("\r\033[K")
+            self._line = False
+
+    def finish(self) -> None:
+        self._clear()
+
+
+def poll_until(done: Callable[[], bool], interval: float = 0.3) -> None:
+    """Block without an event loop (a client of another process)."""
+    while not done():
+        time.sleep(interval)
