@@ -17,7 +17,8 @@ install_system_packages() {
 # What Qt's platform plugins load (offscreen and xcb), and Python's venv.
 QT_RUNTIME_PACKAGES=(
     python3-venv python3-pip
-    libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0
-    libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
-    libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
+    libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libxkbcommon0 libgssapi-krb5-2
+    libx11-xcb1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
+    libxcb-shape0 libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-sync1
+    libxcb-xfixes0 libxcb-xkb1
 )

@@ -30,6 +30,7 @@ DEFAULTS = {
     "retry_delay": 10.0,
     "rclone_path": "",
     "notify": True,
+    "notify_failures": True,
     "start_at_login": False,
     "stall_timeout": 120,
 }
@@ -395,6 +396,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         "retry_delay": 2.5,
         "rclone_path": "/opt/rclone/rclone",
         "notify": False,
+        "notify_failures": False,
         "start_at_login": True,
         "stall_timeout": 0,
     }

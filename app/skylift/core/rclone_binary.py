@@ -46,7 +46,8 @@ def candidates(setting: str = "") -> list[str]:
     if setting:
         return [os.path.expanduser(setting)]
     exe = "rclone.exe" if os.name == "nt" else "rclone"
-    for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller build carries its own rclone
+    for folder in (bundle, sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
         if folder:
             found.append(os.path.join(folder, exe))
     on_path = shutil.which("rclone")

@@ -182,6 +182,7 @@ KEYS: dict[str, Key] = {
         Key("retry_delay", 10.0, _float("retry_delay", 0, 600), "first retry delay, seconds"),
         Key("rclone_path", "", validate_rclone_path, "rclone program; empty to discover"),
         Key("notify", True, _bool("notify"), "desktop notifications"),
+        Key("notify_failures", True, _bool("notify_failures"), "notify about failed uploads"),
         Key("start_at_login", False, _bool("start_at_login"), "start Skylift at login"),
         Key(
             "stall_timeout",

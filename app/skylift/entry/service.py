@@ -41,6 +41,8 @@ class EngineService(QObject):
         self.server.listen()
         self.hints = PlatformHints(self.engine, self)
         self.on_show: Callable[[], None] | None = None
+        # `skylift FILE...` with no --to: the desktop app queues such files as a drop
+        self.on_files: Callable[[list[str], str | None], dict[str, Any]] | None = None
         self.external_ids: set[int] = set()
 
     def close(self) -> None:
@@ -67,6 +69,8 @@ class EngineService(QObject):
             if self.on_show:
                 self.on_show()
             return {"ok": True, "shown": self.on_show is not None}
+        if cmd == "upload" and msg.get("files") and not msg.get("to") and self.on_files:
+            return self.on_files(list(msg.get("paths", [])), msg.get("cwd"))
         if cmd == "upload":
             try:
                 result = e.add_paths(msg.get("paths", []), msg.get("to"), msg.get("cwd"))

@@ -1,0 +1,118 @@
+"""One desktop notification per finished batch, with the failures grouped in it."""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from skylift.core.engine import Engine
+from skylift.core.settings import Settings
+from skylift.core.store import Job, JobState
+from skylift.ui import format as fmt
+
+_PHOTO_SUFFIXES = (
+    "jpg jpeg png tif tiff heic heif webp avif jxl gif bmp psd dng cr2 cr3 "
+    "crw nef nrw arw srf sr2 orf raf rw2 pef srw x3f 3fr iiq erf raw"
+)
+PHOTO_EXTENSIONS = frozenset(f".{s}" for s in _PHOTO_SUFFIXES.split(" "))
+NOTIFY_FAILURES = "notify_failures"
+
+
+@dataclass(frozen=True)
+class Note:
+    title: str
+    body: str
+    failed: int  # > 0: the queue opens on its Failed tab when this is clicked
+
+
+def _noun(jobs: Sequence[Job]) -> tuple[str, str]:
+    photos = all(j.path.suffix.lower() in PHOTO_EXTENSIONS for j in jobs)
+    return ("photo", "photos") if photos else ("file", "files")
+
+
+def common_destination(destinations: Sequence[str]) -> str:
+    """The folder all these uploads went to: ``dropbox:/Photos/Processed``."""
+    if not destinations:
+        return ""
+    remotes = {d.partition(":")[0] for d in destinations}
+    if len(remotes) > 1:
+        return f"{len(remotes)} remotes"
+    remote = remotes.pop()
+    folders = [posixpath.dirname(d.partition(":")[2]) for d in destinations]
+    absolute = all(f.startswith("/") for f in folders)
+    try:
+        common = posixpath.commonpath(folders) if folders else ""
+    except ValueError:  # a mix of absolute and relative paths
+        common = ""
+    if absolute and not common.startswith("/"):
+        common = "/" + common
+    return f"{remote}:{common}"
+
+
+def compose(
+    jobs: Sequence[Job], notify_done: bool = True, notify_failed: bool = True
+) -> Note | None:
+    """The one notification for a batch of ended jobs, or None when there is nothing to say."""
+    done = [j for j in jobs if j.state is JobState.DONE]
+    failed = [j for j in jobs if j.state is JobState.FAILED]
+    say_done = notify_done and bool(done)
+    say_failed = notify_failed and bool(failed)
+    if not say_done and not say_failed:
+        return None
+    one, many = _noun(done or failed)
+    where = common_destination([j.destination for j in done])
+    uploaded = f"{fmt.count(len(done), one, many)} uploaded to {where}"
+    if not say_failed:
+        return Note(uploaded, "", 0)
+    reasons = Counter(j.error or "The upload failed." for j in failed)
+    reason, n = reasons.most_common(1)[0]
+    if len(failed) == 1:
+        title = f"{failed[0].name} could not be uploaded"
+        body = reason
+    else:
+        title = f"{fmt.count(len(failed), one, many)} could not be uploaded"
+        body = reason if n == len(failed) else f"{reason} ({n:,} of them; others for other reasons)"
+    body += " Click to open the queue and retry."
+    if say_done:
+        title = f"{uploaded}, {len(failed):,} failed"
+    return Note(title, body, len(failed))
+
+
+def notify_failures_enabled(settings: Settings) -> bool:
+    return bool(settings.get(NOTIFY_FAILURES, True))
+
+
+def set_notify_failures(settings: Settings, value: bool) -> None:
+    settings[NOTIFY_FAILURES] = value
+
+
+class Notifier(QObject):
+    """Listens for finished batches and hands one Note to whatever can show it."""
+
+    noted = Signal(object)  # the Note, for the window when there is no tray
+
+    def __init__(
+        self,
+        engine: Engine,
+        show: Callable[[Note], None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.engine = engine
+        self._show = show
+        self.last: Note | None = None
+        engine.drained.connect(self.on_drained)
+
+    def on_drained(self, ids: list[int]) -> None:
+        settings = self.engine.settings
+        jobs = self.engine.jobs(ids=ids)
+        note = compose(jobs, bool(settings["notify"]), notify_failures_enabled(settings))
+        if note is None:
+            return
+        self.last = note
+        self._show(note)
+        self.noted.emit(note)

@@ -1,0 +1,284 @@
+"""The queue window as a person uses it: buttons on rows, drops, menus, the toolbar."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from skylift.core.store import JobState
+from skylift.entry.service import EngineService
+from skylift.ui.app import SkyliftApp
+from skylift.ui.queue_model import Col, Filter
+from skylift.ui.queue_window import subfolder_parts
+from tests.conftest import make_files
+from tests.gui.conftest import cell, click_row_button, states, visible_ids
+
+MakeApp = Callable[..., SkyliftApp]
+
+
+def _drop(widget: Any, urls: list[QUrl], pos: QPoint | None = None) -> bool:
+    """A file manager's drop: DragEnter then Drop, with these URLs, on ``widget``."""
+    mime = QMimeData()
+    mime.setUrls(urls)
+    at = QPointF(pos or widget.rect().center())
+    enter = QDragEnterEvent(
+        at.toPoint(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(
+        at,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
+
+
+def _failed_job(qtbot: Any, service: EngineService, tmp_path: Path) -> int:
+    """A real failure: the file vanished before its upload; the engine is left paused."""
+    engine = service.engine
+    (gone,) = make_files(tmp_path, ["vanished.jpg"])
+    engine.pause()
+    (job,) = engine.add_paths([str(gone)]).jobs
+    os.unlink(gone)
+    engine.resume()
+    qtbot.waitUntil(lambda: states(engine, [job.id])[job.id] is JobState.FAILED, timeout=10_000)
+    engine.pause()
+    return job.id
+
+
+def test_retry_button_on_a_failed_row_requeues_it(
+    qtbot: Any, make_app: MakeApp, service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    job_id = _failed_job(qtbot, service, tmp_path)
+    win = app.window
+    win.show_normal()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: cell(win, job_id, Col.STATUS) == "The file no longer exists.")
+    (gone,) = make_files(tmp_path, ["vanished.jpg"])  # the photographer puts it back
+    with qtbot.waitSignal(service.engine.jobsChanged):
+        click_row_button(qtbot, win, job_id)
+    assert states(service.engine, [job_id])[job_id] is JobState.QUEUED
+    assert cell(win, job_id, Col.STATUS) == "Paused"
+    assert gone.exists()
+
+
+def test_cancel_button_on_a_queued_row_cancels_it(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    files = make_files(tmp_path, ["a.jpg", "b.jpg"])
+    ids = [j.id for j in paused_service.engine.add_paths([str(f) for f in files]).jobs]
+    win = app.window
+    win.show_normal()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(paused_service.engine.jobsChanged):
+        click_row_button(qtbot, win, ids[1])
+    assert states(paused_service.engine) == {ids[0]: JobState.QUEUED, ids[1]: JobState.CANCELLED}
+    assert cell(win, ids[1], Col.STATUS) == "Cancelled"
+
+
+def test_a_click_beside_the_button_does_nothing(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    (job,) = paused_service.engine.add_paths([str(f)]).jobs
+    win = app.window
+    win.show_normal()
+    qtbot.waitExposed(win)
+    index = win.proxy.mapFromSource(win.model.index(0, Col.ACTION))
+    corner = win.view.visualRect(index).topLeft() + QPoint(1, 1)
+    qtbot.mouseClick(win.view.viewport(), Qt.MouseButton.LeftButton, pos=corner)
+    assert states(paused_service.engine)[job.id] is JobState.QUEUED
+
+
+def test_dropped_files_and_folder_are_queued_under_the_subfolder(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    win = app.window
+    win.show_normal()
+    qtbot.waitExposed(win)
+    single = make_files(tmp_path / "exports", ["cover.jpg"])[0]
+    make_files(tmp_path / "exports" / "Wedding", ["a.jpg", "sub/b.jpg", ".hidden.jpg"])
+    win.dest_bar.subfolder.setText(" Smith / 2024 ")
+    urls = [
+        QUrl.fromLocalFile(str(single)),
+        QUrl.fromLocalFile(str(tmp_path / "exports" / "Wedding")),
+        QUrl("https://example.com/not-a-file.jpg"),
+    ]
+    # dropped on the table, the drop reaches the window
+    assert _drop(win.view.viewport(), urls)
+    qtbot.waitUntil(lambda: len(paused_service.engine.jobs()) == 3)
+    got = sorted(j.destination for j in paused_service.engine.jobs())
+    assert got == [
+        "loop:/Photos/Smith/2024/Wedding/a.jpg",
+        "loop:/Photos/Smith/2024/Wedding/sub/b.jpg",
+        "loop:/Photos/Smith/2024/cover.jpg",
+    ]
+    assert win.model.rowCount() == 3
+    assert "Queued 3 files for loop:/Photos/Smith/2024" in win.message_banner.text
+
+
+def test_a_drop_of_no_local_files_is_refused(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService
+) -> None:
+    app = make_app()
+    assert not _drop(app.window, [QUrl("https://example.com/a.jpg")])
+    assert paused_service.engine.jobs() == []
+
+
+def test_subfolder_names_are_checked() -> None:
+    assert subfolder_parts("") == []
+    assert subfolder_parts("a//b/") == ["a", "b"]
+    for bad in ("..", "a/../b", "x\x01"):
+        try:
+            subfolder_parts(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_without_a_remote_drops_wait_and_go_once_one_is_chosen(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    settings = paused_service.settings
+    settings["remote"] = ""
+    app = make_app()
+    win = app.window
+    assert win.isVisible()  # the first start shows what to do first
+    assert "Choose a remote" in win.dest_bar.change.text()
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    assert _drop(win, [QUrl.fromLocalFile(str(f))])
+    qtbot.waitUntil(lambda: "waiting for a destination" in win.message_banner.text)
+    assert paused_service.engine.jobs() == []
+    settings["remote"] = "loop"
+    app.settings_saved()
+    assert [j.destination for j in paused_service.engine.jobs()] == ["loop:/Photos/a.jpg"]
+
+
+def test_context_menu_actions(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    win = app.window
+    engine = paused_service.engine
+    files = make_files(tmp_path, ["a.jpg", "b.jpg", "c.jpg"])
+    ids = [j.id for j in engine.add_paths([str(f) for f in files]).jobs]
+    win.select_job(ids[1])
+    menu = win.context_menu()
+    labels = [a.text() for a in menu.actions() if not a.isSeparator()]
+    assert labels == [
+        "Retry",
+        "Cancel",
+        "Remove from list",
+        "Open containing folder",
+        "Copy destination",
+    ]
+    assert not win.act_retry.isEnabled() and win.act_cancel.isEnabled()
+    win.act_copy_dest.trigger()
+    assert QGuiApplication.clipboard().text() == "loop:/Photos/b.jpg"
+    with qtbot.waitSignal(engine.jobsChanged):
+        win.act_cancel.trigger()
+    assert states(engine)[ids[1]] is JobState.CANCELLED
+    menu = win.context_menu()
+    assert win.act_retry.isEnabled() and not win.act_cancel.isEnabled()
+    with qtbot.waitSignal(engine.jobsChanged):
+        win.act_retry.trigger()
+    assert states(engine)[ids[1]] is JobState.QUEUED
+    win.act_remove.trigger()
+    assert ids[1] not in states(engine)
+    assert win.model.rowCount() == 2
+
+
+def test_toolbar_pause_retry_and_clear(
+    qtbot: Any, make_app: MakeApp, service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    win = app.window
+    engine = service.engine
+    failed = _failed_job(qtbot, service, tmp_path)  # leaves the engine paused
+    qtbot.waitUntil(lambda: win.act_pause.text() == "Resume all")
+    assert win.act_retry_failed.isEnabled()
+    assert win.tabs.tabText(Filter.FAILED) == "Failed (1)"
+    win.act_pause.trigger()
+    assert not engine.paused
+    win.act_pause.trigger()
+    assert engine.paused
+    with qtbot.waitSignal(engine.jobsChanged):
+        win.act_retry_failed.trigger()
+    assert states(engine)[failed] is JobState.QUEUED
+    engine.cancel([failed])
+    qtbot.waitUntil(lambda: win.act_clear.isEnabled())
+    win.act_clear.trigger()
+    assert engine.jobs() == []
+    qtbot.waitUntil(lambda: win.model.rowCount() == 0)
+
+
+def test_failed_tab_shows_only_failures(
+    qtbot: Any, make_app: MakeApp, service: EngineService, tmp_path: Path
+) -> None:
+    app = make_app()
+    win = app.window
+    failed = _failed_job(qtbot, service, tmp_path)
+    (ok,) = make_files(tmp_path, ["ok.jpg"])
+    other = service.engine.add_paths([str(ok)]).jobs[0].id
+    win.show_filter(Filter.FAILED)
+    assert visible_ids(win) == [failed]
+    win.show_filter(Filter.ACTIVE)
+    assert visible_ids(win) == [other]
+    win.show_filter(Filter.ALL)
+    assert visible_ids(win) == [failed, other]
+
+
+def test_closing_keeps_the_app_in_the_tray_and_says_so_once(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService
+) -> None:
+    app = make_app(tray=True)
+    messages: list[str] = []
+    app.tray.show_message = lambda title, body, warning=False: messages.append(title)  # type: ignore[method-assign]
+    quits: list[bool] = []
+    app.window.quitRequested.connect(lambda: quits.append(True))
+    for _ in range(2):
+        app.show_window()
+        assert app.window.close()
+        assert not app.window.isVisible()
+    assert messages == ["Skylift is still running"]
+    assert quits == []
+    assert not app.quitting
+
+
+def test_uploading_a_dropped_folder_for_real(
+    qtbot: Any, make_app: MakeApp, service: EngineService, sftp_server: Any, tmp_path: Path
+) -> None:
+    app = make_app()
+    win = app.window
+    files = make_files(tmp_path / "Shoot", ["a.jpg", "b.jpg", "raw/c.cr3"], size=50_000)
+    assert _drop(win, [QUrl.fromLocalFile(str(tmp_path / "Shoot"))])
+    qtbot.waitUntil(lambda: len(service.engine.jobs()) == 3)
+    qtbot.waitUntil(
+        lambda: all(s is JobState.DONE for s in states(service.engine).values()), timeout=60_000
+    )
+    qtbot.waitUntil(lambda: "3 of 3 uploaded" in win.summary_label.text())
+    for row in range(win.model.rowCount()):
+        assert win.model.index(row, Col.PROGRESS).data() == "100 %"
+        assert win.model.index(row, Col.STATUS).data() == "Uploaded"
+    for f in files:
+        rel = f.relative_to(tmp_path)
+        assert sftp_server.file(f"Photos/{rel}").read_bytes() == f.read_bytes()
