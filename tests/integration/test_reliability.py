@@ -361,7 +361,7 @@ def test_private_files_and_no_secrets_in_logs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RCLONE_CONFIG_PASS", "config-pass-never-logged")
-    configure(remote="loop")
+    configure(remote="loop", retries=0)
     (f,) = make_files(tmp_path, ["a.jpg"])
     assert cli("--debug", "upload", "--wait", str(f)).returncode == 0
     sftp_server.stop()
@@ -416,3 +416,19 @@ def test_ipc_refuses_bad_messages(cli: Cli, tmp_path: Path, configure, sftp_serv
     finally:
         running.kill()
         running.wait()
+
+
+def test_read_only_queue_is_reported(
+    cli: Cli, tmp_path: Path, tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tiny_disk / "data"))
+    configure_remote = cli("config", "set", "remote", "loop")
+    assert configure_remote.returncode == 0
+    files = make_files(tmp_path, ["a.jpg", "b.jpg"])
+    assert cli("upload", str(files[0])).returncode == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    out = cli("upload", str(files[1]))
+    assert out.returncode == 2
+    assert "cannot be written" in out.stderr and "Traceback" not in out.stderr
+    status = status_json(cli)  # reading still works
+    assert [j["path"] for j in status["jobs"]] == [str(files[0])]

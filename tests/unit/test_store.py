@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from skylift.core import store as store_module
 from skylift.core.store import SCHEMA_VERSION, Job, JobState, Store, StoreError
 
 DEST = "dropbox:/Photos"
@@ -432,3 +433,39 @@ def test_clear_finished_removes_done_and_cancelled_only(store: Store) -> None:
         ids[4]: JobState.QUEUED,
     }
     assert store.clear_finished() == []
+
+
+def _v1_queue_with_a_job(tmp_path: Path) -> Path:
+    db = tmp_path / "q" / "queue.sqlite3"
+    s = Store(db)
+    s.add([(Path("/photos/a.jpg"), "r:/a.jpg", 10, 0.0)])
+    s.close()
+    return db
+
+
+def test_upgrade_backs_up_first_and_keeps_the_jobs(tmp_path: Path, monkeypatch) -> None:
+    db = _v1_queue_with_a_job(tmp_path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module._MIGRATIONS, 2, "ALTER TABLE jobs ADD COLUMN note TEXT")
+    s = Store(db)
+    assert [j.destination for j in s.jobs()] == ["r:/a.jpg"]
+    assert s._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    s.close()
+    backup = db.with_name("queue.sqlite3.v1.bak")
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    old = sqlite3.connect(backup)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("SELECT destination FROM jobs").fetchall() == [("r:/a.jpg",)]
+    old.close()
+
+
+def test_a_failed_upgrade_leaves_the_queue_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    db = _v1_queue_with_a_job(tmp_path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module._MIGRATIONS, 2, "ALTER TABLE nosuch ADD COLUMN x TEXT")
+    with pytest.raises(StoreError, match="could not be upgraded to schema 2"):
+        Store(db)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    s = Store(db)
+    assert [j.destination for j in s.jobs()] == ["r:/a.jpg"]
+    s.close()

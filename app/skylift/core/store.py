@@ -175,8 +175,7 @@ class Store:
             os.close(fd)
         try:
             if readonly:
-                uri = f"file:{self.path}?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
+                self._db = self._open_readonly()
             else:
                 self._db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
             self._db.execute("PRAGMA busy_timeout = 5000")
@@ -186,8 +185,6 @@ class Store:
                     log.warning("queue database is not in WAL mode (%s)", mode)
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
-            else:
-                self._db.execute("SELECT count(*) FROM jobs").fetchone()
         except sqlite3.DatabaseError as e:
             raise StoreError(self._explain(e)) from e
         for suffix in ("", "-wal", "-shm"):
@@ -195,6 +192,25 @@ class Store:
             if f.exists() and (f.stat().st_mode & 0o777) != 0o600:
                 with contextlib.suppress(OSError):
                     f.chmod(0o600)
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """Open for reading only; on a read-only disk, where SQLite cannot make the WAL
+        index, read the file as it stands (``immutable``), which is all a reader needs."""
+        error: sqlite3.Error | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            db = sqlite3.connect(
+                f"file:{self.path}?{query}", uri=True, timeout=5, isolation_level=None
+            )
+            try:
+                db.execute("SELECT count(*) FROM jobs").fetchone()
+                return db
+            except sqlite3.OperationalError as e:
+                db.close()
+                error = e
+                if "no such table" in str(e):
+                    break
+        assert error is not None
+        raise error
 
     def _explain(self, e: sqlite3.Error) -> str:
         return explain(self.path, e)
@@ -219,11 +235,18 @@ class Store:
             log.info("backed up the queue to %s before upgrading its schema", backup)
         for v in range(version + 1, SCHEMA_VERSION + 1):
             self._db.execute("BEGIN IMMEDIATE")
-            for statement in _MIGRATIONS[v].split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {v}")
-            self._db.execute("COMMIT")
+            try:
+                for statement in _MIGRATIONS[v].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {v}")
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._db.execute("ROLLBACK")  # the queue stays as it was, at schema v - 1
+                raise StoreError(
+                    f"The upload queue {self.path} could not be upgraded to schema {v} "
+                    f"({e}); it is unchanged, and a copy is kept beside it."
+                ) from e
 
     # --- reading ----------------------------------------------------------------------
 
