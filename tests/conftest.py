@@ -76,6 +76,10 @@ def profile(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     conf.write_text("")
     monkeypatch.setenv("RCLONE_CONFIG", str(conf))
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    # rclone retries a refused connection ten times over ~11 s before it reports it; one
+    # try is enough on loopback and keeps the outage tests short (Skylift's own
+    # retrying, which the tests are about, is unchanged)
+    monkeypatch.setenv("RCLONE_LOW_LEVEL_RETRIES", "1")
     return home
 
 
