@@ -301,3 +301,11 @@ def test_uploads_started_together_share_one_engine(
     for f in files:
         assert sftp_server.file(f.name).read_bytes() == f.read_bytes()
     assert status_json(cli)["done"] == 5
+
+
+def test_the_app_without_a_display_says_so(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    out = cli()
+    assert out.returncode == 2
+    assert "no desktop here" in out.stderr and "skylift upload --wait" in out.stderr

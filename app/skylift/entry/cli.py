@@ -133,11 +133,24 @@ def _gui(files: list[str]) -> int:
             _report_rejected(reply.get("rejected", []))
         client.request("show")
         return OK
+    if _no_display():
+        raise CliError(
+            "there is no desktop here to show Skylift on (DISPLAY and WAYLAND_DISPLAY are "
+            "not set); upload from the terminal with 'skylift upload --wait PATH...' or "
+            "'skylift drain'."
+        )
     try:
         from skylift.ui.app import run
     except ImportError as e:
         raise CliError(f"the desktop app cannot start here ({e}).", USAGE) from None
     return run(files)
+
+
+def _no_display() -> bool:
+    """On Linux and the BSDs, Qt aborts the process when it finds no display: say so first."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _report_rejected(rejected: list[Any]) -> bool:
