@@ -69,7 +69,12 @@ def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int)
     listing = wd / "files.list"
     listing.write_bytes(rclone_args.files_list(x.rel for x in roots))
     alone = rclone_args.copy_batch(
-        rclone, roots[0].source, roots[0].dest, str(listing), rclone_args.Options()
+        rclone,
+        roots[0].source,
+        roots[0].dest,
+        str(listing),
+        rclone_args.Options(),
+        files=len(files),
     )
     server2 = h.SftpServer(rclone, wd / "served2", tmp / "keys")
     server2.start()

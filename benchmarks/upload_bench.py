@@ -113,6 +113,7 @@ ENGINE = "skylift → engine (IPC)"
 GUI = "skylift → GUI"
 NT_PLAIN = "rclone copy --no-traverse"
 SKY_NO_NT = "Skylift's args w/o --no-traverse"
+SKY_NT = "Skylift's args with --no-traverse"
 SKYLIFT_VARIANTS = (HEADLESS, ENGINE, GUI)
 STUDY = (RCLONE_COPY, NT_PLAIN, SKY_NO_NT, RCLONE_SKY)
 
@@ -154,19 +155,29 @@ def _sky_argvs(case: Case, files: list[Path]) -> list[list[str]]:
 
 
 def _skylift_args(
-    env: Env, case: Case, files: list[Path], wd: Path, no_traverse: bool
+    env: Env, case: Case, files: list[Path], wd: Path, no_traverse: bool | None
 ) -> list[str]:
-    """The rclone command Skylift's engine builds for this set (app/skylift/core/rclone_args)."""
+    """The rclone command Skylift's engine builds for this set (app/skylift/core/rclone_args).
+
+    ``no_traverse`` None: as Skylift builds it (--no-traverse for small batches only);
+    True or False: with or without it, for the study."""
     from skylift.core import rclone_args
 
     roots = [rclone_args.roots(f, f"{DEST}/{case.folder}/{f.name}") for f in files]
     listing = wd / "files.list"
     listing.write_bytes(rclone_args.files_list(r.rel for r in roots))
     argv = rclone_args.copy_batch(
-        env.rclone, roots[0].source, roots[0].dest, str(listing), rclone_args.Options(TRANSFERS)
+        env.rclone,
+        roots[0].source,
+        roots[0].dest,
+        str(listing),
+        rclone_args.Options(TRANSFERS),
+        files=len(files),
     )
-    if not no_traverse:
+    if no_traverse is False and "--no-traverse" in argv:
         argv.remove("--no-traverse")
+    if no_traverse is True and "--no-traverse" not in argv:
+        argv.insert(5, "--no-traverse")
     return argv
 
 
@@ -204,7 +215,7 @@ def v_rclone_sky(
     files: list[Path],
     wd: Path,
     server: h.SftpServer,
-    no_traverse: bool = True,
+    no_traverse: bool | None = None,
 ) -> Metrics:
     argv = _skylift_args(env, case, files, wd, no_traverse)
     g = h.run_group([argv], env.template.env(server), wd / "logs")
@@ -408,6 +419,7 @@ def variants_for(case: Case, env: Env, study: bool, skip_naive: bool) -> dict[st
     if study and case.count >= 200:
         v[NT_PLAIN] = lambda e, c, f, w, s: v_rclone_copy(e, c, f, w, s, ("--no-traverse",))
         v[SKY_NO_NT] = lambda e, c, f, w, s: v_rclone_sky(e, c, f, w, s, no_traverse=False)
+        v[SKY_NT] = lambda e, c, f, w, s: v_rclone_sky(e, c, f, w, s, no_traverse=True)
     return v
 
 
@@ -769,7 +781,7 @@ def _report(
             (sp, RCLONE_COPY, "rclone copy DIR", None),
             (sp, NT_PLAIN, "rclone copy DIR --no-traverse", RCLONE_COPY),
             (sp, SKY_NO_NT, "Skylift's command without --no-traverse", None),
-            (sp, RCLONE_SKY, "Skylift's command (--files-from-raw --no-traverse ...)", SKY_NO_NT),
+            (sp, SKY_NT, "Skylift's command with --no-traverse", SKY_NO_NT),
             (big, SKY_NO_NT, f"{BIG_DEST.title}: Skylift's command without --no-traverse", None),
             (big, RCLONE_SKY, f"{BIG_DEST.title}: Skylift's command", SKY_NO_NT),
         ):

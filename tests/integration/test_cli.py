@@ -293,14 +293,14 @@ def test_uploads_started_together_share_one_engine(
     cli: Cli, tmp_path: Path, configure, sftp_server: Server
 ) -> None:
     configure(remote="loop")
-    files = [make_files(tmp_path / f"s{i}", [f"{i}.jpg"], size=50_000)[0] for i in range(5)]
+    files = [make_files(tmp_path / f"s{i}", [f"{i}.jpg"], size=50_000)[0] for i in range(10)]
     procs = [cli.popen("upload", "--wait", str(f)) for f in files]
     codes = [p.wait(120) for p in procs]
     errors = [p.stderr.read() for p in procs if p.stderr]
-    assert codes == [0] * 5, errors
+    assert codes == [0] * 10, errors
     for f in files:
         assert sftp_server.file(f.name).read_bytes() == f.read_bytes()
-    assert status_json(cli)["done"] == 5
+    assert status_json(cli)["done"] == 10
 
 
 def test_the_app_without_a_display_says_so(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]

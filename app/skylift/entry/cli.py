@@ -195,34 +195,44 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
     if not planned:
         raise CliError("there is no file to upload in what was given.")
-    handed = _hand_over(ns.paths, dest, ns.wait)
-    if handed is not None:
-        return handed
-    rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
-    if not ns.wait or not settings["enabled"]:
-        store = Store()
-        jobs, _added = store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
-        store.close()
-        if not settings["enabled"]:
-            raise CliError(
-                f"uploads are turned off (enabled is false); {len(jobs)} file(s) stay queued. "
-                "Turn uploads on with 'skylift config set enabled true'."
-            )
-        print(
-            f"Queued {len(jobs)} file(s) for {dest}. Skylift is not running: start it, or run "
-            "'skylift drain' to upload them now.",
-            file=sys.stderr,
-        )
-        return OK
     from skylift.entry.service import EngineBusy
 
-    try:
-        return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
-    except EngineBusy:
-        # another `skylift upload --wait` started the engine a moment ago: join it
-        _wait_for_engine()
+    rclone_checked = False
+    for _ in range(_ATTEMPTS):
         handed = _hand_over(ns.paths, dest, ns.wait)
-        return handed if handed is not None else FAILED
+        if handed is not None:
+            return handed
+        if not rclone_checked:
+            rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
+            rclone_checked = True
+        if not ns.wait or not settings["enabled"]:
+            return _queue_only(planned, dest, settings)
+        try:
+            return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
+        except EngineBusy:
+            # another `skylift upload --wait` took the engine a moment ago: join it
+            _wait_for_engine()
+    raise CliError("the running Skylift kept going away; try again.")
+
+
+_ATTEMPTS = 20
+
+
+def _queue_only(planned: list[Any], dest: str, settings: Settings) -> int:
+    store = Store()
+    jobs, _added = store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
+    store.close()
+    if not settings["enabled"]:
+        raise CliError(
+            f"uploads are turned off (enabled is false); {len(jobs)} file(s) stay queued. "
+            "Turn uploads on with 'skylift config set enabled true'."
+        )
+    print(
+        f"Queued {len(jobs)} file(s) for {dest}. Skylift is not running: start it, or run "
+        "'skylift drain' to upload them now.",
+        file=sys.stderr,
+    )
+    return OK
 
 
 def _run_headless(settings: Settings, queue: Any) -> int:
@@ -253,31 +263,69 @@ def _run_headless(settings: Settings, queue: Any) -> int:
 
 def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | None:
     """Give the files to a running engine; None when there is none to give them to."""
+    from skylift.entry.ipc_client import IpcError
+
     client = _client()
     if client is None:
         return None
-    reply = client.request("upload", paths=paths_given, to=dest, cwd=os.getcwd())
+    try:
+        reply = client.request("upload", paths=paths_given, to=dest, cwd=os.getcwd())
+    except IpcError:
+        return None  # it went away before taking them: the caller tries again
     if not reply.get("ok"):
         raise CliError(reply.get("error", "the running Skylift refused the files"))
     ids = reply["ids"]
     print(f"Queued {len(ids)} file(s) for {dest} in the running Skylift.", file=sys.stderr)
-    return _follow_remote(client, ids) if wait else OK
+    return _follow(client, ids) if wait else OK
 
 
 def _wait_for_engine(seconds: float = 10.0) -> Any:
-    """Another process just took the engine: wait for its socket to answer."""
+    """Another process holds the engine: wait for its socket to answer.
+
+    Returns a client, or None once the engine is free again (its holder has just
+    exited) or the time is up: the caller then tries to run it itself.
+    """
     import time
+
+    from skylift.entry.ipc import EngineLock
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         client = _client()
         if client is not None:
             return client
+        lock = EngineLock()
+        if lock.acquire():
+            lock.release()
+            return None
         time.sleep(0.05)
-    raise CliError("another Skylift holds the queue but does not answer; try again.")
+    return None
 
 
-def _follow_remote(client: Any, ids: list[int]) -> int:
+def _follow(client: Any, ids: list[int]) -> int:
+    """Follow jobs to their end, through whichever process runs the engine.
+
+    If the engine goes away (the app quit or crashed), its jobs are still queued: the
+    next engine takes them, and that may be this process.
+    """
+    from skylift.entry.service import EngineBusy
+
+    for _ in range(_ATTEMPTS):
+        if client is not None:
+            code = _follow_remote(client, ids)
+            if code is not None:
+                return code
+        client = _client()
+        if client is None:
+            try:
+                return _run_headless(_settings(), lambda service: service.engine.jobs(ids=ids))
+            except EngineBusy:
+                client = _wait_for_engine()
+    raise CliError("the running Skylift kept going away; the files stay queued.")
+
+
+def _follow_remote(client: Any, ids: list[int]) -> int | None:
+    """Poll the running engine for ``ids`` until they end; None if it went away."""
     from skylift.entry.ipc_client import IpcError
     from skylift.entry.progress import ProgressPrinter, poll_until
 
@@ -305,8 +353,7 @@ def _follow_remote(client: Any, ids: list[int]) -> int:
     poll_until(finished, 0.2)
     printer.finish()
     if state.get("lost"):
-        # the app went away: carry on here with what is still queued
-        return _run_headless(_settings(), lambda service: service.engine.jobs(ids=ids))
+        return None
     if state.get("problem"):
         raise rclone_binary.RcloneError(state["problem"])
     return OK if all(r["state"] == "done" for r in rows.values()) else FAILED
@@ -334,6 +381,10 @@ def cmd_drain(ns: argparse.Namespace) -> int:
         return _run_headless(settings, None)
     except EngineBusy:
         client = _wait_for_engine()
+        if client is None:
+            raise CliError(
+                "another Skylift holds the queue but does not answer; try again."
+            ) from None
         from skylift.entry.progress import poll_until
 
         poll_until(lambda: not client.request("jobs", ids=[])["busy"], 0.5)
