@@ -2,14 +2,16 @@
 # Installs what Skylift's tests need and runs them: bash tests/run.sh [pytest args...]
 #
 # System packages (Debian/Ubuntu): Python's venv module, the libraries Qt's platform
-# plugins load, and Xvfb + trayer + xdotool for the real-desktop test. Installed with
+# plugins load, Xvfb + trayer + xdotool for the real-desktop test, D-Bus for the sleep
+# test, appstream and desktop-file-utils to validate the packaging files. Installed with
 # apt-get when missing (as root, or through sudo); everything else goes in ./.venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # shellcheck source=packaging/system-packages.sh
 . packaging/system-packages.sh
-install_system_packages "${QT_RUNTIME_PACKAGES[@]}" xvfb trayer xdotool x11-utils dbus
+install_system_packages "${QT_RUNTIME_PACKAGES[@]}" xvfb trayer xdotool x11-utils dbus \
+    appstream desktop-file-utils
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
