@@ -26,14 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.xdesktop import DEBIAN_PACKAGES, XDisplay, missing_programs, stop, xvfb  # noqa: E402
+
 WIDTH, HEIGHT = 1400, 860
-NEEDED = ("Xvfb", "trayer", "xdotool", "xwininfo")
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -55,26 +56,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def stop(proc: subprocess.Popen[Any] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-class X:
-    """Talks to the private X server through the usual command-line tools."""
-
-    def __init__(self, env: dict[str, str]):
-        self.env = env
-
-    def run(self, *args: str) -> str:
-        return subprocess.run(
-            list(args), env=self.env, capture_output=True, text=True, timeout=30, check=False
-        ).stdout
+class X(XDisplay):
+    """The private X server, driven as a person would drive a desktop."""
 
     def visible(self, **how: str) -> list[str]:
         args = ["xdotool", "search", "--onlyvisible"]
@@ -97,25 +80,6 @@ class X:
             num("Width"),
             num("Height"),
         )
-
-    def tray_icon(self) -> tuple[int, int, int, int] | None:
-        tree = self.run("xwininfo", "-root", "-tree")
-        m = re.search(r"^\s*(0x[0-9a-f]+) \"panel\": \(\"panel\" \"trayer\"\)", tree, re.M)
-        if not m:
-            return None
-        panel = self.run("xwininfo", "-tree", "-id", m.group(1))
-        icon = re.search(
-            r"(0x[0-9a-f]+) \"Skylift\": \(\"skylift\" \"skylift\"\)\s+"
-            r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)",
-            panel,
-        )
-        if not icon:
-            return None
-        # embedded is not yet shown: a click before the map would land on the panel
-        if "IsViewable" not in self.run("xwininfo", "-id", icon.group(1)):
-            return None
-        w, h, x, y = map(int, icon.groups()[1:])
-        return x, y, w, h
 
     def click(self, x: int, y: int, button: int = 1) -> None:
         self.run("xdotool", "mousemove", str(x), str(y), "click", str(button))
@@ -170,41 +134,6 @@ def grab_main(out: str, x: str, y: str, w: str, h: str) -> None:
 # --- the scene --------------------------------------------------------------------------------
 
 
-@contextmanager
-def xserver(log: Path) -> Iterator[dict[str, str]]:
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            f"{WIDTH}x{HEIGHT}x24",
-            "-nolisten",
-            "tcp",
-            "-dpi",
-            "96",
-        ],
-        pass_fds=(write,),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        if not number:
-            raise SystemExit(f"make_screenshots: Xvfb did not start: {log.read_text()}")
-        env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
-        for var in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "QT_SCALE_FACTOR"):
-            env.pop(var, None)
-        yield env
-    finally:
-        stop(proc)
-
-
 def profile(base: Path, env: dict[str, str]) -> None:
     for var, sub in (
         ("XDG_CONFIG_HOME", "config"),
@@ -235,11 +164,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ns = parser.parse_args()
-    missing = [p for p in NEEDED if shutil.which(p) is None]
+    missing = missing_programs()
     if missing:
         print(
             f"make_screenshots: needs {', '.join(missing)} "
-            "(Debian: apt-get install xvfb trayer xdotool x11-utils)",
+            f"(Debian: apt-get install {DEBIAN_PACKAGES})",
             file=sys.stderr,
         )
         return 2
@@ -247,8 +176,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="skylift-shots-"))
     procs: list[subprocess.Popen[Any]] = []
     try:
-        with xserver(tmp / "xvfb.log") as env:
-            return scene(env, tmp, ns.out, procs)
+        with xvfb(tmp / "xvfb.log", f"{WIDTH}x{HEIGHT}", ("-dpi", "96")) as display:
+            return scene(display.env, tmp, ns.out, procs)
     finally:
         for p in reversed(procs):
             stop(p)
@@ -260,7 +189,7 @@ def main() -> int:
 
 def scene(env: dict[str, str], tmp: Path, out: Path, procs: list[subprocess.Popen[Any]]) -> int:
     profile(tmp / "profile", env)
-    x = X(env)
+    x = X(env["DISPLAY"], env)
     from skylift.core import rclone_binary
 
     rclone = rclone_binary.find().path

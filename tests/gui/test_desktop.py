@@ -7,66 +7,29 @@ platform needs: ``libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.xdesktop import DEBIAN_PACKAGES, XDisplay, missing_programs, stop
+from tests.xdesktop import xvfb as start_xvfb
+
 pytestmark = pytest.mark.desktop
 
-NEEDED = ("Xvfb", "trayer", "xdotool", "xwininfo")
 WINDOW = "Upload queue"
 
 
-def _missing() -> list[str]:
-    return [p for p in NEEDED if shutil.which(p) is None]
-
-
-@dataclass
-class Display:
-    name: str
-    env: dict[str, str]
-
-    def run(self, *args: str) -> str:
-        out = subprocess.run(
-            list(args), env=self.env, capture_output=True, text=True, timeout=20, check=False
-        )
-        return out.stdout
-
-    def windows(self) -> str:
-        return self.run("xwininfo", "-root", "-tree")
+class Display(XDisplay):
+    run_timeout = 20.0
 
     def visible(self, name: str) -> list[str]:
         return self.run("xdotool", "search", "--onlyvisible", "--name", name).split()
-
-    def tray_icon(self) -> tuple[int, int, int, int] | None:
-        """Where Skylift's icon sits inside trayer's panel: (x, y, width, height)."""
-        tree = self.windows()
-        m = re.search(r"^\s*(0x[0-9a-f]+) \"panel\": \(\"panel\" \"trayer\"\)", tree, re.M)
-        if not m:
-            return None
-        panel = self.run("xwininfo", "-tree", "-id", m.group(1))
-        icon = re.search(
-            r"(0x[0-9a-f]+) \"Skylift\": \(\"skylift\" \"skylift\"\)\s+"
-            r"(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)",
-            panel,
-        )
-        if not icon:
-            return None
-        # embedded is not yet shown: a click before the map would land on the panel
-        if "IsViewable" not in self.run("xwininfo", "-id", icon.group(1)):
-            return None
-        w, h, x, y = map(int, icon.groups()[1:])
-        return x, y, w, h
 
 
 def _wait(what: str, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -80,45 +43,19 @@ def _wait(what: str, predicate: Callable[[], Any], timeout: float = 20.0) -> Any
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _stop(proc: subprocess.Popen[Any] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture
 def xvfb(tmp_path: Path) -> Iterator[Display]:
-    missing = _missing()
+    missing = missing_programs()
     if missing:
         pytest.skip(
             f"needs {', '.join(missing)} for a real X display with a tray "
-            "(Debian: apt-get install xvfb trayer xdotool x11-utils)"
+            f"(Debian: apt-get install {DEBIAN_PACKAGES})"
         )
-    read, write = os.pipe()
-    # -displayfd: the server picks a free display number and tells us
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "xvfb.log").open("wb"),
-    )
-    os.close(write)
     try:
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        if not number:
-            pytest.fail(f"Xvfb did not start: {(tmp_path / 'xvfb.log').read_text()}")
-        env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
-        env.pop("WAYLAND_DISPLAY", None)
-        env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no StatusNotifier host: XEmbed it is
-        yield Display(f":{number}", env)
-    finally:
-        _stop(server)
+        with start_xvfb(tmp_path / "xvfb.log") as display:
+            yield Display(display.name, display.env)
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 def _start_trayer(display: Display, log: Path) -> subprocess.Popen[bytes]:
@@ -146,7 +83,7 @@ def _start_trayer(display: Display, log: Path) -> subprocess.Popen[bytes]:
     try:
         _wait("trayer's panel", lambda: '"panel": ("panel" "trayer")' in display.windows())
     except AssertionError:
-        _stop(proc)
+        stop(proc)
         raise AssertionError(
             f"trayer showed no panel (exit {proc.returncode}): {log.read_text()}\n"
             f"{display.windows()}"
@@ -221,8 +158,8 @@ def test_icon_embeds_in_the_tray_and_a_click_opens_the_queue(
         try:
             code = app.wait(20)
         finally:
-            _stop(app)
-            _stop(trayer)
+            stop(app)
+            stop(trayer)
     assert code == 0, (tmp_path / "app.log").read_text()
 
 
@@ -243,6 +180,6 @@ def test_without_a_tray_the_window_opens_and_a_later_tray_is_used(
         try:
             code = app.wait(20)
         finally:
-            _stop(app)
-            _stop(trayer)
+            stop(app)
+            stop(trayer)
     assert code == 0, (tmp_path / "app.log").read_text()
