@@ -55,7 +55,6 @@ class Run:
 
     proc: RcloneRun
     jobs: dict[str, int]  # rclone's name for the file -> job id
-    sizes: dict[int, int]
     paths: dict[int, str]
     source: str
     dest: str
@@ -222,11 +221,7 @@ class Engine(QObject):
 
     def retry(self, ids: Iterable[int]) -> list[int]:
         """Put failed or cancelled jobs back in the queue, attempts counted afresh."""
-        id_list = list(ids)
-        changed = self.store.update(
-            id_list, JobState.QUEUED, next_try=0, only_from=(JobState.FAILED, JobState.CANCELLED)
-        )
-        self.store.reset_attempts(changed)
+        changed = self.store.retry(ids)
         self._changed_now(changed)
         self.kick()
         return changed
@@ -334,12 +329,11 @@ class Engine(QObject):
         if found is None:
             return
         rclone, env = found
-        ready, groups = self._preflight(due)
-        if not ready:
+        groups = self._preflight(due)
+        if not groups:  # every due file had vanished: look again
             self.kick(0)
             return
-        first = groups[0]
-        self._start(rclone, env, first)
+        self._start(rclone, env, groups[0])
 
     def _rclone(self) -> tuple[str, dict[str, str]] | None:
         """The rclone program and its environment, or None with the problem set."""
@@ -358,18 +352,13 @@ class Engine(QObject):
             delay = max(0.0, nxt - time.time())
             self._wake_timer.start(int(min(delay, 3600) * 1000) + 50)
 
-    def _preflight(self, due: list[Job]) -> tuple[int, list[list[tuple[Job, rclone_args.Roots]]]]:
-        """Check the files still exist; group the rest by (source root, destination root)."""
+    def _preflight(self, due: list[Job]) -> list[list[tuple[Job, rclone_args.Roots]]]:
+        """Check the files still exist; group the rest by (source root, destination root),
+        the group of the oldest job first."""
         groups: dict[tuple[str, str] | int, list[tuple[Job, rclone_args.Roots]]] = {}
         vanished: list[int] = []
-        ready = 0
         for job in due:
-            try:
-                st = os.stat(job.path)
-                ok = stat.S_ISREG(st.st_mode)
-            except OSError:
-                ok = False
-            if not ok:
+            if not _is_file(str(job.path)):
                 vanished.append(job.id)
                 continue
             r = rclone_args.roots(job.path, job.destination)
@@ -377,7 +366,6 @@ class Engine(QObject):
                 (r.source, r.dest) if rclone_args.listable(r.rel) else -job.id
             )
             groups.setdefault(key, []).append((job, r))
-            ready += 1
         if vanished:
             changed = self.store.update(
                 vanished,
@@ -387,9 +375,7 @@ class Engine(QObject):
                 only_from=(JobState.QUEUED,),
             )
             self._ended(changed)
-        # the group of the oldest job goes first
-        ordered = sorted(groups.values(), key=lambda g: g[0][0].id)
-        return ready, ordered
+        return sorted(groups.values(), key=lambda g: g[0][0].id)
 
     def _options(self) -> rclone_args.Options:
         transfers = self.transfers_override or self.settings["transfers"]
@@ -421,7 +407,6 @@ class Engine(QObject):
         run = Run(
             proc,
             names,
-            {j.id: j.size for j, _ in group},
             {j.id: str(j.path) for j, _ in group},
             first_roots.source,
             first_roots.dest,

@@ -408,6 +408,14 @@ class Store:
             raise
         return changed
 
+    def retry(self, job_ids: Iterable[int]) -> list[int]:
+        """Failed or cancelled jobs back in the queue, their attempts counted afresh."""
+        changed = self.update(
+            job_ids, JobState.QUEUED, next_try=0, only_from=(JobState.FAILED, JobState.CANCELLED)
+        )
+        self.reset_attempts(changed)
+        return changed
+
     def reset_attempts(self, job_ids: Iterable[int]) -> None:
         id_list = list(job_ids)
         for start in range(0, len(id_list), 500):

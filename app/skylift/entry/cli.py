@@ -441,13 +441,7 @@ def _direct_or_remote(cmd: str, **fields: Any) -> list[int]:
                 if fields.get("all_failed")
                 else fields["ids"]
             )
-            changed = store.update(
-                ids,
-                JobState.QUEUED,
-                next_try=0,
-                only_from=(JobState.FAILED, JobState.CANCELLED),
-            )
-            store.reset_attempts(changed)
+            changed = store.retry(ids)
         else:
             changed = store.update(
                 fields["ids"], JobState.CANCELLED, only_from=(JobState.QUEUED, JobState.UPLOADING)
