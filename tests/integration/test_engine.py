@@ -203,3 +203,24 @@ def test_file_changed_during_upload_is_sent_again(
     job = engine.job(job_id)
     assert job is not None and job.state is JobState.DONE
     assert sftp_server.file("E/edit.tif").read_bytes() == f.read_bytes()
+
+
+def test_an_engine_let_go_after_a_batch_is_deleted_quietly(
+    qtbot, tmp_path: Path, sftp_server: Server
+) -> None:
+    import gc
+    import weakref
+
+    store = Store()
+    engines = [Engine(Settings({"remote": "loop", "remote_path": "/E"}), store)]
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    job_id = engines[0].add_paths([f]).jobs[0].id
+    qtbot.waitUntil(lambda: all_finished(engines[0], [job_id]), timeout=60_000)
+    engines[0].shutdown()
+    gone = weakref.ref(engines[0])
+    engines.clear()
+    gc.collect()
+    qtbot.wait(100)  # the finished rclone runner's deferred deletion happens here
+    gc.collect()
+    assert gone() is None  # nothing of the engine is left behind, and nothing crashed
+    store.close()

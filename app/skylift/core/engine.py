@@ -107,6 +107,7 @@ class Engine(QObject):
         self._offline_target = ""  # the remote that could not be reached, "" when online
         self._failed_offline: set[int] = set()  # out of retries because the remote was gone
         self._probe: RcloneRun | None = None
+        self._probe_messages: list[str] = []
         self._probe_delay = PROBE_FIRST
         self._asleep = False
         self._last_wall = time.time()
@@ -421,8 +422,11 @@ class Engine(QObject):
             if stamp is not None:
                 run.stamps[job.id] = stamp
         self._changed_now(started)
-        proc.events.connect(lambda evs, run=run: self._on_events(run, evs))
-        proc.finished.connect(lambda code, crashed, run=run: self._on_finished(run, code, crashed))
+        # bound methods, not closures: a closure held by the child would keep the engine
+        # alive until the child's deletion, and then delete the engine from inside it
+        proc.context = run
+        proc.events.connect(self._run_events)
+        proc.finished.connect(self._run_finished)
         log.info("uploading %d file(s) from %s to %s", len(ids), run.source, run.dest)
         self.processes_started += 1
         proc.start()
@@ -434,6 +438,21 @@ class Engine(QObject):
         if job_id is None and run.single:
             return next(iter(run.jobs.values()))
         return job_id
+
+    def _run_events(self, events: list[rclone_events.Event]) -> None:
+        run = self._sender_run()
+        if run is not None:
+            self._on_events(run, events)
+
+    def _run_finished(self, code: int, crashed: bool) -> None:
+        run = self._sender_run()
+        if run is not None:
+            self._on_finished(run, code, crashed)
+
+    def _sender_run(self) -> Run | None:
+        proc = self.sender()
+        run = getattr(proc, "context", None)
+        return run if isinstance(run, Run) and any(r is run for r in self._runs) else None
 
     def _on_events(self, run: Run, events: list[rclone_events.Event]) -> None:
         done: list[int] = []
@@ -592,29 +611,31 @@ class Engine(QObject):
             return
         rclone, env = found
         probe = RcloneRun(connection.args(rclone, self._offline_target), env, self)
-        messages: list[str] = []
-
-        def collect(events: list[rclone_events.Event]) -> None:
-            for ev in events:
-                if isinstance(ev, (rclone_events.FileError, rclone_events.Failure)):
-                    messages.append(ev.message)
-
-        def done(code: int, crashed: bool) -> None:
-            self._probe = None
-            probe.deleteLater()
-            ok, _ = connection.verdict(
-                self._offline_target or "x:", code, "" if code == 0 else "\n".join(messages)
-            )
-            if ok and not crashed:
-                self._go_online()
-            elif self._offline_target:
-                self._probe_delay = min(self._probe_delay * 2, PROBE_MAX)
-                self._probe_timer.start(int(self._probe_delay * 1000))
-
-        probe.events.connect(collect)
-        probe.finished.connect(done)
+        self._probe_messages = []
+        probe.events.connect(self._probe_events)
+        probe.finished.connect(self._probe_finished)
         self._probe = probe
         probe.start()
+
+    def _probe_events(self, events: list[rclone_events.Event]) -> None:
+        for ev in events:
+            if isinstance(ev, (rclone_events.FileError, rclone_events.Failure)):
+                self._probe_messages.append(ev.message)
+
+    def _probe_finished(self, code: int, crashed: bool) -> None:
+        if self._probe is not None:
+            self._probe.deleteLater()
+        self._probe = None
+        ok, _ = connection.verdict(
+            self._offline_target or "x:",
+            code,
+            "" if code == 0 else "\n".join(self._probe_messages),
+        )
+        if ok and not crashed:
+            self._go_online()
+        elif self._offline_target:
+            self._probe_delay = min(self._probe_delay * 2, PROBE_MAX)
+            self._probe_timer.start(int(self._probe_delay * 1000))
 
     def network_changed(self, reachable: bool) -> None:
         """A hint from the platform (QNetworkInformation): check now instead of later."""

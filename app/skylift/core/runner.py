@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
@@ -42,6 +43,7 @@ class RcloneRun(QObject):
     def __init__(self, argv: list[str], env: dict[str, str], parent: QObject | None = None):
         super().__init__(parent)
         self.argv = argv
+        self.context: Any = None  # what the owner runs this for (the engine's Run)
         self._buf = b""
         self._proc = QProcess(self)
         launch = _with_parent_death_signal(argv)

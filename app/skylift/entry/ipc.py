@@ -139,8 +139,19 @@ class Server(QObject):
         while self._server.hasPendingConnections():
             sock = self._server.nextPendingConnection()
             self._buffers[sock] = b""
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(lambda s=sock: self._drop(s))
+            # bound methods, not closures holding the server: see Engine._start
+            sock.readyRead.connect(self._ready_read)
+            sock.disconnected.connect(self._disconnected)
+
+    def _ready_read(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket) and sock in self._buffers:
+            self._read(sock)
+
+    def _disconnected(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket):
+            self._drop(sock)
 
     def _drop(self, sock: QLocalSocket) -> None:
         self._buffers.pop(sock, None)
