@@ -33,6 +33,13 @@ DEFAULTS = {
     "notify_failures": True,
     "start_at_login": False,
     "stall_timeout": 120,
+    "watch_folders": [],
+    "settle_seconds": 5.0,
+    "presets": [],
+    "skip_uploaded": True,
+    "checksum": False,
+    "verify": False,
+    "link_expire": "",
 }
 
 
@@ -399,6 +406,15 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         "notify_failures": False,
         "start_at_login": True,
         "stall_timeout": 0,
+        "watch_folders": [
+            {"path": "/x", "destination": "", "subfolders": False, "after_upload": "move"}
+        ],
+        "settle_seconds": 2.0,
+        "presets": [{"name": "Smith", "destination": "dropbox:/Clients/Smith"}],
+        "skip_uploaded": False,
+        "checksum": True,
+        "verify": True,
+        "link_expire": "7d",
     }
     for k, v in values.items():
         s[k] = v
@@ -557,3 +573,81 @@ def test_paths_write_private_replaces_content(tmp_path: Path) -> None:
     paths.write_private(f, b"two")
     assert f.read_bytes() == b"two"
     assert mode(f) == 0o600 and mode(f.parent) == 0o700
+
+
+# --- lists: hot folders and presets ------------------------------------------------------
+
+
+def test_default_lists_are_not_shared_between_profiles() -> None:
+    a, b = Settings(), Settings()
+    a["presets"] = [{"name": "Smith", "destination": "dropbox:/Clients/Smith"}]
+    assert b["presets"] == []
+    assert Settings()["watch_folders"] == []
+
+
+def test_watch_folders_are_normalised(tmp_path: Path) -> None:
+    s = Settings()
+    s["watch_folders"] = [
+        str(tmp_path / "export" / ".."),
+        {"path": str(tmp_path / "b"), "destination": "dropbox:", "after_upload": "move"},
+    ]
+    assert s["watch_folders"] == [
+        {"path": str(tmp_path), "destination": "", "subfolders": True, "after_upload": "leave"},
+        {
+            "path": str(tmp_path / "b"),
+            "destination": "dropbox:/",
+            "subfolders": True,
+            "after_upload": "move",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (["relative/folder"], "absolute"),
+        ([{"path": "/a", "after_upload": "delete"}], "'leave' or 'move'"),
+        (["/a", "/a/"], "listed twice"),
+        ([{"path": "/a", "destination": "nocolon"}], "REMOTE:PATH"),
+        ("not json", "JSON list"),
+        (42, "list"),
+    ],
+)
+def test_bad_watch_folders_are_refused(value: object, fragment: str) -> None:
+    with pytest.raises(SettingError, match=fragment):
+        Settings()["watch_folders"] = value
+
+
+def test_presets_from_json_text_and_mapping() -> None:
+    s = Settings()
+    s["presets"] = '[{"name": " Smith wedding ", "destination": "dropbox:/Clients/Smith"}]'
+    assert s["presets"] == [{"name": "Smith wedding", "destination": "dropbox:/Clients/Smith"}]
+    s["presets"] = {"Jones": "s3:bucket/jones"}
+    assert s["presets"] == [{"name": "Jones", "destination": "s3:bucket/jones"}]
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ([{"name": "A", "destination": "x:/"}, {"name": "a", "destination": "y:/"}], "twice"),
+        ([{"name": "", "destination": "x:/"}], "empty"),
+        ([{"name": "A", "destination": "/local/only"}], "REMOTE:PATH"),
+        ([{"name": "A", "destination": "bad/name:/x"}], "remote"),
+    ],
+)
+def test_bad_presets_are_refused(value: object, fragment: str) -> None:
+    with pytest.raises(SettingError, match=fragment):
+        Settings()["presets"] = value
+
+
+@pytest.mark.parametrize("value", ["", "12h", "7d", "2w", "1h30m", "1.5h", "1M"])
+def test_link_expiry_takes_rclone_durations(value: str) -> None:
+    s = Settings()
+    s["link_expire"] = value
+    assert s["link_expire"] == value
+
+
+@pytest.mark.parametrize("value", ["7", "seven days", "7 d", "-1h", "1x"])
+def test_link_expiry_refuses_what_rclone_would(value: str) -> None:
+    with pytest.raises(SettingError, match="duration"):
+        Settings()["link_expire"] = value

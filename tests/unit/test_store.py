@@ -403,6 +403,9 @@ def test_job_as_dict(store: Store) -> None:
         "error",
         "created",
         "finished",
+        "verified",
+        "link",
+        "note",
     }
 
 
@@ -433,23 +436,87 @@ def test_clear_finished_removes_done_and_cancelled_only(store: Store) -> None:
         ids[4]: JobState.QUEUED,
     }
     assert store.clear_finished() == []
+    # out of the queue, not out of the history
+    assert store.counts()["done"] == 0
+    assert {j.id for j in store.history()} == {ids[0], ids[1], ids[2]}
+    assert store.get(ids[0]) is not None and store.get(ids[0]).cleared  # type: ignore[union-attr]
+
+
+def test_history_search_matches_path_destination_error_and_link(store: Store) -> None:
+    jobs, _ = store.add([item("smith_01.jpg"), item("jones_01.jpg"), item("100%_a.jpg")])
+    a, b, c = (j.id for j in jobs)
+    store.update([a], JobState.DONE)
+    store.update([b], JobState.FAILED, error="Permission denied by the server")
+    store.update([c], JobState.DONE)
+    store.set_fields([a], link="https://share.example/abc")
+    assert [j.id for j in store.history("SMITH")] == [a]
+    assert [j.id for j in store.history("permission")] == [b]
+    assert [j.id for j in store.history("share.example")] == [a]
+    assert [j.id for j in store.history("100%")] == [c]  # % is literal, not a wildcard
+    assert [j.id for j in store.history("_a")] == [c]
+    assert len(store.history(limit=2)) == 2
+    assert sorted(store.clear_history()) == sorted([a, b, c])
+    assert store.history() == []
+
+
+def test_a_try_is_timed_from_upload_to_done(store: Store) -> None:
+    job = add_one(store)
+    store.update([job.id], JobState.UPLOADING)
+    started = store.get(job.id)
+    assert started is not None and started.started is not None and started.duration is None
+    store.update([job.id], JobState.DONE)
+    done = store.get(job.id)
+    assert done is not None and done.duration is not None and done.duration >= 0
+    store.update([job.id], JobState.QUEUED)
+    store.update([job.id], JobState.UPLOADING)
+    again = store.get(job.id)
+    assert again is not None and again.duration is None and again.verified is None
+
+
+def test_set_fields_writes_only_bookkeeping_columns(store: Store) -> None:
+    job = add_one(store)
+    store.set_fields([job.id], verified="hash:md5", note="Already uploaded", force=True)
+    got = store.get(job.id)
+    assert got is not None
+    assert (got.verified, got.note, got.force) == ("hash:md5", "Already uploaded", True)
+    with pytest.raises(ValueError, match="state"):
+        store.set_fields([job.id], state="done")
+
+
+def test_what_was_uploaded_is_remembered_and_can_be_forgotten(store: Store) -> None:
+    store.record_uploaded([("/p/a.jpg", "r:/a.jpg", 10, 1.5, "md5:abc")])
+    assert store.uploaded("/p/a.jpg", "r:/a.jpg") == (10, 1.5, "md5:abc")
+    assert store.uploaded("/p/a.jpg", "r:/other/a.jpg") is None
+    store.record_uploaded([("/p/a.jpg", "r:/a.jpg", 11, 2.5, None)])
+    assert store.uploaded("/p/a.jpg", "r:/a.jpg") == (11, 2.5, None)
+    store.forget_uploaded([("/p/a.jpg", "r:/a.jpg")])
+    assert store.uploaded("/p/a.jpg", "r:/a.jpg") is None
 
 
 def _v1_queue_with_a_job(tmp_path: Path) -> Path:
+    """A queue as Skylift's first schema wrote it."""
     db = tmp_path / "q" / "queue.sqlite3"
-    s = Store(db)
-    s.add([(Path("/photos/a.jpg"), "r:/a.jpg", 10, 0.0)])
-    s.close()
+    db.parent.mkdir(mode=0o700)
+    con = sqlite3.connect(db, isolation_level=None)
+    con.executescript(store_module._MIGRATIONS[1])
+    con.execute(
+        "INSERT INTO jobs (path, destination, size, state, attempts, created, updated, finished)"
+        " VALUES ('/photos/a.jpg', 'r:/a.jpg', 10, 'done', 1, 'x', 'x', 'x')"
+    )
+    con.execute("PRAGMA user_version = 1")
+    con.close()
+    db.chmod(0o600)
     return db
 
 
-def test_upgrade_backs_up_first_and_keeps_the_jobs(tmp_path: Path, monkeypatch) -> None:
+def test_upgrade_backs_up_first_and_keeps_the_jobs(tmp_path: Path) -> None:
     db = _v1_queue_with_a_job(tmp_path)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module._MIGRATIONS, 2, "ALTER TABLE jobs ADD COLUMN note TEXT")
     s = Store(db)
-    assert [j.destination for j in s.jobs()] == ["r:/a.jpg"]
-    assert s._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    [job] = s.jobs()
+    assert (job.destination, job.state, job.attempts) == ("r:/a.jpg", JobState.DONE, 1)
+    assert (job.verified, job.link, job.cleared, job.force) == (None, None, False, False)
+    assert s._db.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+    assert s.uploaded("/photos/a.jpg", "r:/a.jpg") is None
     s.close()
     backup = db.with_name("queue.sqlite3.v1.bak")
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
@@ -461,11 +528,17 @@ def test_upgrade_backs_up_first_and_keeps_the_jobs(tmp_path: Path, monkeypatch) 
 
 def test_a_failed_upgrade_leaves_the_queue_as_it_was(tmp_path: Path, monkeypatch) -> None:
     db = _v1_queue_with_a_job(tmp_path)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_module._MIGRATIONS, 2, "ALTER TABLE nosuch ADD COLUMN x TEXT")
+    good = store_module._MIGRATIONS[2]
+    monkeypatch.setitem(
+        store_module._MIGRATIONS, 2, "ALTER TABLE jobs ADD COLUMN x TEXT; ALTER TABLE nosuch ADD y"
+    )
     with pytest.raises(StoreError, match="could not be upgraded to schema 2"):
         Store(db)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "x" not in [r[1] for r in con.execute("PRAGMA table_info(jobs)")]
+    con.close()
+    monkeypatch.setitem(store_module._MIGRATIONS, 2, good)
     s = Store(db)
     assert [j.destination for j in s.jobs()] == ["r:/a.jpg"]
     s.close()

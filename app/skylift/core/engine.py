@@ -209,9 +209,16 @@ class Engine(QObject):
         return self.add_planned(planned, rejected)
 
     def add_planned(
-        self, planned: Sequence[Planned], rejected: Sequence[Rejected] = ()
+        self,
+        planned: Sequence[Planned],
+        rejected: Sequence[Rejected] = (),
+        *,
+        origin: str | None = None,
     ) -> AddResult:
-        jobs, added = self.store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
+        """Queue planned files; ``origin`` names the hot folder they came from, if any."""
+        jobs, added = self.store.add(
+            [(p.path, p.destination, p.size, p.mtime) for p in planned], origin=origin
+        )
         if added:
             new_ids = [j.id for j in jobs if j.state is JobState.QUEUED]
             self._counts_dirty = True

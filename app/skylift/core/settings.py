@@ -7,6 +7,7 @@ parsed is moved aside to ``settings.json.bak`` and the defaults are used.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -162,6 +163,118 @@ def validate_rclone_path(v: Any) -> str:
     return os.path.expanduser(p) if p else ""
 
 
+def validate_destination(v: Any, name: str = "destination") -> str:
+    """``remote:path`` (the path may be empty, meaning the remote's top folder)."""
+    text = _text(name)(v).strip()
+    remote, sep, path = text.partition(":")
+    if not sep or not remote:
+        raise SettingError(
+            f"{name} '{v}' is not a destination: write it as REMOTE:PATH, "
+            "for example dropbox:/Clients/Smith."
+        )
+    return f"{validate_remote(remote)}:{path.strip() or '/'}"
+
+
+AFTER_UPLOAD = ("leave", "move")
+
+
+def validate_watch_folders(v: Any) -> list[dict[str, Any]]:
+    """A list of {path, destination, subfolders, after_upload}; destination "" means the
+    default destination (remote and remote_path)."""
+    if isinstance(v, str):
+        v = _json_list("watch_folders", v)
+    if not isinstance(v, list):
+        raise SettingError("watch_folders must be a list of folders to watch.")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in v:
+        if isinstance(item, str):
+            item = {"path": item}
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise SettingError(
+                "each entry of watch_folders must have a 'path' (an absolute local folder)."
+            )
+        folder = os.path.expanduser(item["path"].strip())
+        if not os.path.isabs(folder):
+            raise SettingError(f"watch folder '{item['path']}' must be an absolute path.")
+        folder = os.path.normpath(folder)
+        if folder in seen:
+            raise SettingError(f"watch folder '{folder}' is listed twice.")
+        seen.add(folder)
+        dest = item.get("destination") or ""
+        after = item.get("after_upload", "leave")
+        if after not in AFTER_UPLOAD:
+            raise SettingError(
+                f"after_upload of watch folder '{folder}' must be 'leave' or 'move', not '{after}'."
+            )
+        out.append(
+            {
+                "path": folder,
+                "destination": validate_destination(dest, "watch folder destination")
+                if dest
+                else "",
+                "subfolders": _bool("subfolders")(item.get("subfolders", True)),
+                "after_upload": after,
+            }
+        )
+    return out
+
+
+def validate_presets(v: Any) -> list[dict[str, str]]:
+    """A list of {name, destination}: named destinations such as a client's folder."""
+    if isinstance(v, str):
+        v = _json_list("presets", v)
+    if isinstance(v, dict):
+        v = [{"name": k, "destination": d} for k, d in v.items()]
+    if not isinstance(v, list):
+        raise SettingError("presets must be a list of {name, destination} entries.")
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for item in v:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise SettingError("each preset must have a 'name' and a 'destination'.")
+        name = _text("preset name")(item["name"]).strip()
+        if not name:
+            raise SettingError("a preset name cannot be empty.")
+        if name.casefold() in seen:
+            raise SettingError(f"preset '{name}' is listed twice.")
+        seen.add(name.casefold())
+        dest = validate_destination(item.get("destination", ""), f"preset '{name}'")
+        out.append({"name": name, "destination": dest})
+    return out
+
+
+def _json_list(name: str, text: str) -> Any:
+    if not text.strip():
+        return []
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise SettingError(f"{name} must be given as a JSON list.") from None
+
+
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|M|y))+$")
+
+
+def validate_expire(v: Any) -> str:
+    """rclone's duration syntax for ``rclone link --expire``: 1h, 7d, 2w, 1h30m; "" none."""
+    text = _text("link_expire")(v).strip()
+    if text and not _DURATION.match(text):
+        raise SettingError(
+            f"link_expire '{v}' is not a duration: use a number and a unit, such as "
+            "12h, 7d or 2w, or leave it empty for links that do not expire."
+        )
+    return text
+
+
+def find_preset(settings: Settings, name: str) -> str | None:
+    """The destination of the preset called ``name`` (case does not matter)."""
+    for p in settings["presets"]:
+        if p["name"].casefold() == name.strip().casefold():
+            return str(p["destination"])
+    return None
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
@@ -190,6 +303,23 @@ KEYS: dict[str, Key] = {
             _int("stall_timeout", 0, 3600),
             "seconds without progress before a transfer is restarted; 0 never",
         ),
+        Key("watch_folders", [], validate_watch_folders, "hot folders (JSON list)"),
+        Key(
+            "settle_seconds",
+            5.0,
+            _float("settle_seconds", 0.5, 3600),
+            "seconds a watched file must stay unchanged before it is queued",
+        ),
+        Key("presets", [], validate_presets, "named destinations (JSON list)"),
+        Key(
+            "skip_uploaded",
+            True,
+            _bool("skip_uploaded"),
+            "an unchanged file already uploaded finishes at once",
+        ),
+        Key("checksum", False, _bool("checksum"), "compare files by checksum (--checksum)"),
+        Key("verify", False, _bool("verify"), "check each remote copy after upload"),
+        Key("link_expire", "", validate_expire, "share links expire after, e.g. 7d; empty never"),
     )
 }
 
@@ -210,7 +340,7 @@ class Settings:
     def __init__(self, values: dict[str, Any] | None = None, path: Path | None = None):
         self.path = path
         self.warnings: list[str] = []
-        self._values: dict[str, Any] = {k.name: k.default for k in KEYS.values()}
+        self._values: dict[str, Any] = {k.name: copy.deepcopy(k.default) for k in KEYS.values()}
         for name, value in (values or {}).items():
             self[name] = value
 

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from skylift.core import paths
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class JobState(str, enum.Enum):
@@ -63,6 +64,14 @@ class Job:
     created: str
     finished: str | None
     next_try: float
+    started: float | None = None  # epoch seconds the last try began
+    duration: float | None = None  # seconds the successful try took; None if nothing moved
+    verified: str | None = None  # None unchecked; "hash:md5", "size", or "mismatch"
+    link: str | None = None  # a share link made for this file's folder
+    note: str | None = None  # e.g. "Already uploaded"
+    cleared: bool = False  # hidden from the queue, kept in the history
+    origin: str | None = None  # the hot folder it came from, if any
+    force: bool = False  # upload even if the remote looks identical (after a mismatch)
 
     @property
     def output_path(self) -> str:
@@ -93,12 +102,19 @@ class Job:
             "error": self.error,
             "created": self.created,
             "finished": self.finished,
+            "verified": self.verified,
+            "link": self.link,
+            "note": self.note,
         }
 
 
 _COLUMNS = (
-    "id, path, destination, size, mtime, state, bytes, attempts, error, created, finished, next_try"
+    "id, path, destination, size, mtime, state, bytes, attempts, error, created, finished, "
+    "next_try, started, duration, verified, link, note, cleared, origin, force"
 )
+
+# columns that set_fields may write; the rest change only through state transitions
+_FIELDS = frozenset({"verified", "link", "note", "origin", "force"})
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -120,6 +136,25 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX jobs_state ON jobs(state, next_try, id);
     CREATE INDEX jobs_path ON jobs(path, destination);
     """,
+    2: """
+    ALTER TABLE jobs ADD COLUMN started REAL;
+    ALTER TABLE jobs ADD COLUMN duration REAL;
+    ALTER TABLE jobs ADD COLUMN verified TEXT;
+    ALTER TABLE jobs ADD COLUMN link TEXT;
+    ALTER TABLE jobs ADD COLUMN note TEXT;
+    ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN origin TEXT;
+    ALTER TABLE jobs ADD COLUMN force INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE uploaded (
+        path TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        hash TEXT,
+        uploaded REAL NOT NULL,
+        PRIMARY KEY (path, destination)
+    );
+    """,
 }
 
 
@@ -137,6 +172,14 @@ def _row(r: Sequence[Any]) -> Job:
         created=r[9],
         finished=r[10],
         next_try=r[11],
+        started=r[12],
+        duration=r[13],
+        verified=r[14],
+        link=r[15],
+        note=r[16],
+        cleared=bool(r[17]),
+        origin=r[18],
+        force=bool(r[19]),
     )
 
 
@@ -270,6 +313,8 @@ class Store:
                 return []
             where.append(f"id IN ({','.join('?' * len(id_list))})")
             args += id_list
+        else:
+            where.append("cleared = 0")  # cleared jobs live on in the history only
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
@@ -289,13 +334,17 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in JobState}
-        for state, n in self._db.execute("SELECT state, count(*) FROM jobs GROUP BY state"):
+        for state, n in self._db.execute(
+            "SELECT state, count(*) FROM jobs WHERE cleared = 0 GROUP BY state"
+        ):
             counts[state] = n
         return counts
 
     # --- writing ----------------------------------------------------------------------
 
-    def add(self, items: Sequence[tuple[Path, str, int, float]]) -> tuple[list[Job], int]:
+    def add(
+        self, items: Sequence[tuple[Path, str, int, float]], *, origin: str | None = None
+    ) -> tuple[list[Job], int]:
         """Queue (path, destination, size, mtime) items in one transaction.
 
         A file already waiting or uploading to the same destination is not queued
@@ -320,9 +369,9 @@ class Store:
                     job_id = r[0]
                 else:
                     cur = self._db.execute(
-                        "INSERT INTO jobs (path, destination, size, mtime, state, created, updated)"
-                        " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                        (*key, size, mtime, stamp, stamp),
+                        "INSERT INTO jobs (path, destination, size, mtime, state, created,"
+                        " updated, origin) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                        (*key, size, mtime, stamp, stamp, origin),
                     )
                     job_id = int(cur.lastrowid or 0)
                     added += 1
@@ -370,6 +419,14 @@ class Store:
             sets.append("bytes = size")
         elif state is JobState.QUEUED:
             sets.append("bytes = 0")
+        if state is JobState.UPLOADING:
+            sets += ["started = ?", "verified = NULL", "note = NULL", "duration = NULL"]
+            args.append(time.time())
+        elif state is JobState.DONE:
+            sets.append("duration = max(0, ? - started)")
+            args.append(time.time())
+        elif state is JobState.QUEUED:
+            sets += ["verified = NULL", "note = NULL"]
         if attempt_delta:
             sets.append("attempts = max(0, attempts + ?)")
             args.append(attempt_delta)
@@ -449,11 +506,106 @@ class Store:
         ).rowcount
 
     def clear_finished(self) -> list[int]:
+        """Take done and cancelled jobs out of the queue; the history keeps them."""
         ids = [
             r[0]
             for r in self._db.execute(
-                "SELECT id FROM jobs WHERE state IN ('done', 'cancelled') ORDER BY id"
+                "SELECT id FROM jobs WHERE state IN ('done', 'cancelled') AND cleared = 0 "
+                "ORDER BY id"
             )
         ]
-        self.delete(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self._db.execute(
+                f"UPDATE jobs SET cleared = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
         return ids
+
+    def set_fields(self, job_ids: Iterable[int], **values: Any) -> None:
+        """Write bookkeeping columns (verified, link, note, origin, force) of jobs."""
+        unknown = set(values) - _FIELDS
+        if unknown:
+            raise ValueError(f"not a settable job field: {', '.join(sorted(unknown))}")
+        id_list = list(job_ids)
+        if not id_list or not values:
+            return
+        sets = ", ".join(f"{k} = ?" for k in values)
+        args = [int(v) if isinstance(v, bool) else v for v in values.values()]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for start in range(0, len(id_list), 500):
+                chunk = id_list[start : start + 500]
+                self._db.execute(
+                    f"UPDATE jobs SET {sets} WHERE id IN ({','.join('?' * len(chunk))})",
+                    [*args, *chunk],
+                )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    # --- history ----------------------------------------------------------------------
+
+    def history(self, search: str = "", limit: int | None = None) -> list[Job]:
+        """Finished jobs, cleared or not, newest first; ``search`` matches the local path,
+        the destination, the error or the link, ignoring case."""
+        sql = f"SELECT {_COLUMNS} FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
+        args: list[Any] = []
+        if search:
+            pattern = (
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            sql += (
+                " AND (path LIKE ? ESCAPE '\\' OR destination LIKE ? ESCAPE '\\'"
+                " OR error LIKE ? ESCAPE '\\' OR link LIKE ? ESCAPE '\\')"
+            )
+            args += [pattern] * 4
+        sql += " ORDER BY finished DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_row(r) for r in self._db.execute(sql, args)]
+
+    def clear_history(self) -> list[int]:
+        """Forget finished jobs for good (what was uploaded is still remembered, so
+        unchanged files are not sent again)."""
+        ids = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT id FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
+            )
+        ]
+        self._db.execute("DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled')")
+        return ids
+
+    # --- what was uploaded where --------------------------------------------------------
+
+    def record_uploaded(self, items: Iterable[tuple[str, str, int, float, str | None]]) -> None:
+        """Remember (path, destination, size, mtime, hash) of files the remote now holds."""
+        stamp = time.time()
+        rows = [(*item, stamp) for item in items]
+        if not rows:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO uploaded (path, destination, size, mtime, hash, uploaded)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def uploaded(self, path: str, destination: str) -> tuple[int, float, str | None] | None:
+        """(size, mtime, hash) recorded for ``path`` at ``destination``, if any."""
+        r = self._db.execute(
+            "SELECT size, mtime, hash FROM uploaded WHERE path = ? AND destination = ?",
+            (path, destination),
+        ).fetchone()
+        return (r[0], r[1], r[2]) if r else None
+
+    def forget_uploaded(self, items: Iterable[tuple[str, str]]) -> None:
+        """Drop records that turned out wrong (a remote copy that no longer matches)."""
+        self._db.executemany("DELETE FROM uploaded WHERE path = ? AND destination = ?", list(items))
