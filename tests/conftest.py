@@ -155,6 +155,17 @@ class Server:
     def file(self, rel: str) -> Path:
         return self.root / rel.lstrip("/")
 
+    def put(self, rel: str, data: bytes) -> None:
+        """Replace a file through the server, as another program using the remote would
+        (writing the served folder directly can hide behind the server's cache)."""
+        subprocess.run(
+            [rclone_path(), "rcat", f"{self.name}:{rel}"],
+            input=data,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
 
 def _server(kind: str, name: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     root = tmp / f"{kind}-served"

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from skylift.core.store import JobState
 from skylift.entry.service import EngineService
 from skylift.ui.app import SkyliftApp
-from skylift.ui.queue_model import Col, Filter
+from skylift.ui.queue_model import ACTION_ROLE, Col, Filter
 from skylift.ui.queue_window import subfolder_parts
 from tests.conftest import make_files
 from tests.gui.conftest import cell, click_row_button, states, visible_ids
@@ -188,6 +188,7 @@ def test_context_menu_actions(
         "Retry",
         "Cancel",
         "Remove from list",
+        "Check remote copy",
         "Open containing folder",
         "Copy destination",
     ]
@@ -282,3 +283,62 @@ def test_uploading_a_dropped_folder_for_real(
     for f in files:
         rel = f.relative_to(tmp_path)
         assert sftp_server.file(f"Photos/{rel}").read_bytes() == f.read_bytes()
+
+
+def test_a_drop_goes_to_the_preset_chosen_in_the_destination_bar(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    paused_service.settings["presets"] = [
+        {"name": "Smith wedding", "destination": "loop:/Clients/Smith/2026-11"}
+    ]
+    app = make_app()
+    win = app.window
+    win.show_normal()
+    qtbot.waitExposed(win)
+    bar = win.dest_bar
+    assert bar.preset.isVisible()
+    assert [bar.preset.itemText(i) for i in range(bar.preset.count())] == [
+        "Default destination",
+        "Smith wedding",
+    ]
+    assert bar.root_label.text() == "loop:/Photos"
+    bar.preset.setCurrentIndex(1)
+    assert bar.root_label.text() == "loop:/Clients/Smith/2026-11"
+    bar.subfolder.setText("Selects")
+    photo = make_files(tmp_path, ["a.jpg"])[0]
+    assert _drop(win.view.viewport(), [QUrl.fromLocalFile(str(photo))])
+    qtbot.waitUntil(lambda: len(paused_service.engine.jobs()) == 1)
+    assert paused_service.engine.jobs()[0].destination == (
+        "loop:/Clients/Smith/2026-11/Selects/a.jpg"
+    )
+    # presets edited in Settings: the choice stays while the preset exists
+    paused_service.settings["presets"] = [
+        {"name": "Jones", "destination": "loop:/Clients/Jones"},
+        {"name": "Smith wedding", "destination": "loop:/Clients/Smith/2026-11"},
+    ]
+    win.set_destination_root(paused_service.settings.destination_root)
+    assert bar.preset.currentText() == "Smith wedding"
+    paused_service.settings["presets"] = []
+    win.set_destination_root(paused_service.settings.destination_root)
+    assert not bar.preset.isVisible()
+    assert bar.destination() == "loop:/Photos/Selects"
+
+
+def test_checking_a_remote_copy_from_the_row_menu(
+    qtbot: Any, make_app: MakeApp, service: EngineService, sftp_server: Any, tmp_path: Path
+) -> None:
+    app = make_app()
+    win = app.window
+    engine = service.engine
+    [photo] = make_files(tmp_path, ["a.jpg"], size=2000)
+    with qtbot.waitSignal(engine.drained, timeout=60_000):
+        [job] = engine.add_paths([str(photo)]).jobs
+    sftp_server.put("Photos/a.jpg", b"cut short")
+    win.select_job(job.id)
+    win.context_menu()
+    assert win.act_verify.isEnabled()
+    win.act_verify.trigger()
+    assert "Checking 1 remote copy" in win.message_banner.text
+    qtbot.waitUntil(lambda: states(engine)[job.id] is JobState.FAILED, timeout=60_000)
+    assert "9 bytes, not 2,000" in cell(win, job.id, Col.STATUS)
+    assert cell(win, job.id, Col.ACTION, ACTION_ROLE) == "retry"

@@ -248,3 +248,37 @@ def test_an_rclone_call_that_cannot_start_answers_anyway(qtbot: Any) -> None:
         call.start()
     answer = blocker.args[0]
     assert not answer.ok and answer.message.startswith("rclone could not be started")
+
+
+def test_presets_and_checking_options_are_saved(qtbot: Any, dialog: SettingsDialog) -> None:
+    editor = dialog.preset_editor
+    editor.add_row("Smith wedding", "loop:/Clients/Smith/2026-11")
+    editor.add_row("Jones", "loop:Clients/Jones")
+    editor.add_row()  # an empty row is left out
+    dialog.expire_edit.setText("7d")
+    dialog.verify_check.setChecked(True)
+    dialog.checksum_check.setChecked(True)
+    dialog.skip_check.setChecked(False)
+    with qtbot.waitSignal(dialog.saved):
+        dialog.buttons.accepted.emit()
+    saved = _on_disk()
+    assert saved["presets"] == [
+        {"name": "Smith wedding", "destination": "loop:/Clients/Smith/2026-11"},
+        {"name": "Jones", "destination": "loop:Clients/Jones"},
+    ]
+    assert (saved["link_expire"], saved["verify"], saved["checksum"]) == ("7d", True, True)
+    assert saved["skip_uploaded"] is False
+
+
+def test_a_preset_without_a_remote_is_refused(qtbot: Any, dialog: SettingsDialog) -> None:
+    before = paths.settings_file().read_bytes()
+    dialog.preset_editor.add_row("Smith", "/Clients/Smith")
+    dialog.expire_edit.setText("a week")
+    dialog.buttons.accepted.emit()
+    assert dialog.isVisible()
+    assert "REMOTE:PATH" in dialog.errors["presets"].text()
+    assert "not a duration" in dialog.errors["link_expire"].text()
+    assert paths.settings_file().read_bytes() == before
+    dialog.preset_editor.table.selectRow(0)
+    dialog.preset_editor.remove_selected()
+    assert dialog.preset_editor.presets() == []

@@ -22,7 +22,9 @@ MakeApp = Callable[..., SkyliftApp]
 
 def _menu(app: SkyliftApp) -> list[str]:
     app.tray.menu.aboutToShow.emit()  # what Qt does just before it shows the menu
-    return [a.text() if not a.isSeparator() else "-" for a in app.tray.menu.actions()]
+    return [
+        a.text() if not a.isSeparator() else "-" for a in app.tray.menu.actions() if a.isVisible()
+    ]
 
 
 def test_menu_lists_the_actions_in_order(
@@ -42,6 +44,30 @@ def test_menu_lists_the_actions_in_order(
     ]
     assert not app.tray.act_status.isEnabled()
     assert not app.tray.act_retry.isEnabled()
+
+
+def test_presets_turn_upload_into_a_submenu_of_destinations(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    paused_service.settings["presets"] = [
+        {"name": "Smith wedding", "destination": "loop:/Clients/Smith"},
+        {"name": "Jones & Co", "destination": "loop:/Clients/Jones"},
+    ]
+    app = make_app()
+    menu = _menu(app)
+    assert "&Upload files…" not in menu and "&Upload files to…" in menu
+    sub = [a.text() for a in app.tray.upload_menu.actions() if not a.isSeparator()]
+    assert sub == ["Default destination (loop:/Photos)", "Smith wedding", "Jones && Co"]
+    # choosing a preset opens the file chooser for that destination; files go there
+    smith = app.tray.upload_menu.actions()[2]
+    app.tray.upload_menu.triggered.emit(smith)
+    assert app.window.file_dialog is not None
+    assert app.window.file_dialog.windowTitle() == "Upload files to loop:/Clients/Smith"
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b"x" * 10)
+    app.window.file_dialog.filesSelected.emit([str(photo)])
+    [job] = paused_service.engine.jobs()
+    assert job.destination == "loop:/Clients/Smith/a.jpg"
 
 
 def test_open_and_clicks_show_the_queue(

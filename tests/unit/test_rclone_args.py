@@ -405,3 +405,13 @@ def test_large_batches_list_the_destination_instead_of_looking_up_each_file() ->
     assert "--no-traverse" in small
     assert "--no-traverse" not in large
     assert [a for a in large if a != "--no-traverse"] == [a for a in small if a != "--no-traverse"]
+
+
+def test_checksum_and_force_choose_how_rclone_compares() -> None:
+    plain_argv = copy_batch("rclone", "/h", "r:/p", "/b.list", Options())
+    assert "--checksum" not in plain_argv and "--ignore-times" not in plain_argv
+    by_hash = copy_batch("rclone", "/h", "r:/p", "/b.list", Options(checksum=True))
+    assert "--checksum" in by_hash
+    # a copy found not to match is sent whatever size, time or hash say
+    forced = copy_single("rclone", "/h/a.jpg", "r:/p/a.jpg", Options(checksum=True, force=True))
+    assert "--ignore-times" in forced and "--checksum" not in forced

@@ -8,6 +8,7 @@ ids and numbers, batched and throttled (a few per second), never formatted text.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -20,8 +21,10 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from skylift.core import connection, paths, rclone_args, rclone_binary, rclone_events
+from skylift.core import verify as remote_check
 from skylift.core.messages import is_network, plain
 from skylift.core.planner import Planned, Rejected, plan
+from skylift.core.remotes import Answer, RcloneCall
 from skylift.core.runner import RcloneRun
 from skylift.core.settings import Settings
 from skylift.core.store import ACTIVE, Job, JobState, Store
@@ -35,6 +38,8 @@ BACKOFF_CAP = 600.0
 VANISHED = "The file no longer exists."
 CHANGED = "The file changed while it was being uploaded; it is sent again once it settles."
 SETTLE_SECONDS = 5.0
+ALREADY_UPLOADED = "Already uploaded"
+CHECK_TIMEOUT_S = 3600.0  # hashing a large batch on a slow remote takes a while
 PROBE_FIRST = 5.0  # seconds before the first check that an unreachable remote is back
 PROBE_MAX = 60.0
 WAKE_GAP = 30.0  # seconds the clock may jump before Skylift assumes the computer slept
@@ -68,6 +73,25 @@ class Run:
     stopping: str = ""  # why Skylift stopped it: "requeue" or a failure reason
     last_activity: float = field(default_factory=time.monotonic)
     last_bytes: int = -1
+    force: bool = False
+    to_verify: list[int] = field(default_factory=list)  # copied, waiting for the check
+
+
+@dataclass
+class Check:
+    """A verification of one group of files: the remote's listing, then local hashes."""
+
+    ids: dict[str, int]  # relative path -> job id
+    sizes: dict[str, int]  # relative path -> local size
+    source: str
+    dest: str
+    list_file: str
+    after_upload: bool  # the jobs are still 'uploading' and end with the check
+    env: dict[str, str]
+    rclone: str
+    call: RcloneCall | None = None
+    remote: dict[str, remote_check.Entry] | None = None
+    hash_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ class Engine(QObject):
         self._probe_messages: list[str] = []
         self._probe_delay = PROBE_FIRST
         self._asleep = False
+        self._checks: list[Check] = []
         self._last_wall = time.time()
         self._last_mono = time.monotonic()
 
@@ -177,7 +202,12 @@ class Engine(QObject):
         return sum(p.speed for p in self._progress.values())
 
     def busy(self) -> bool:
-        return bool(self._runs) or self._counts["queued"] > 0 or self._counts["uploading"] > 0
+        return (
+            bool(self._runs)
+            or bool(self._checks)
+            or self._counts["queued"] > 0
+            or self._counts["uploading"] > 0
+        )
 
     def status(self) -> dict[str, object]:
         """The object that ``skylift status --json`` prints."""
@@ -221,11 +251,57 @@ class Engine(QObject):
         )
         if added:
             new_ids = [j.id for j in jobs if j.state is JobState.QUEUED]
+            skipped = self._skip_uploaded([j for j in jobs if j.state is JobState.QUEUED])
+            if skipped:
+                jobs = self.store.jobs(ids=[j.id for j in jobs])
             self._counts_dirty = True
             self._summary_dirty = True
             self.jobsAdded.emit(sorted(set(new_ids)))
             self.kick()
         return AddResult(jobs, list(rejected), added)
+
+    def _skip_uploaded(self, jobs: list[Job]) -> list[int]:
+        """Jobs whose file went to the same place before, unchanged since, end at once."""
+        if not jobs or not self.settings["skip_uploaded"]:
+            return []
+        known = self.store.uploaded_many([(str(j.path), j.destination) for j in jobs])
+        same = []
+        for j in jobs:
+            k = known.get((str(j.path), j.destination))
+            if k is not None and k[0] == j.size and abs(k[1] - j.mtime) < 1e-3 and not j.force:
+                same.append(j.id)
+        if not same:
+            return []
+        done = self.store.update(same, JobState.DONE, only_from=(JobState.QUEUED,))
+        self.store.set_fields(done, note=ALREADY_UPLOADED)
+        log.info("%d file(s) already uploaded and unchanged; not sent again", len(done))
+        self._ended(done)
+        return done
+
+    def verify(self, ids: Iterable[int]) -> list[int]:
+        """Check again that the remote copies of done jobs match the local files.
+
+        A copy that does not match turns its job 'failed', ready for Retry. Returns the
+        ids being checked (a job whose local file is gone cannot be compared).
+        """
+        jobs = [
+            j
+            for j in self.store.jobs(ids=list(ids))
+            if j.state is JobState.DONE and j.verified != "checking"
+        ]
+        present = [j for j in jobs if _stamp(str(j.path)) is not None]
+        if not present:
+            return []
+        found = self._rclone()
+        if found is None:
+            return []
+        sizes = {j.id: j.path.stat().st_size for j in present}
+        self._start_checks(present, sizes, after_upload=False)
+        return [j.id for j in present]
+
+    def checking(self) -> bool:
+        """Whether a verification is running."""
+        return bool(self._checks)
 
     def retry(self, ids: Iterable[int]) -> list[int]:
         """Put failed or cancelled jobs back in the queue, attempts counted afresh."""
@@ -307,6 +383,15 @@ class Engine(QObject):
         if self._probe is not None:
             self._probe.finished.disconnect()
             self._probe.stop_now()
+        for check in list(self._checks):
+            if check.call is not None:
+                check.call.finished.disconnect()
+                check.call.cancel()
+            self._end_check(check)
+            ids = list(check.ids.values())
+            if check.after_upload:
+                self._requeue(ids, undo_attempt=True)
+            self.store.set_fields(ids, verified=None)
         for run in list(self._runs):
             run.proc.finished.disconnect()
             run.proc.events.disconnect()
@@ -363,15 +448,15 @@ class Engine(QObject):
     def _preflight(self, due: list[Job]) -> list[list[tuple[Job, rclone_args.Roots]]]:
         """Check the files still exist; group the rest by (source root, destination root),
         the group of the oldest job first."""
-        groups: dict[tuple[str, str] | int, list[tuple[Job, rclone_args.Roots]]] = {}
+        groups: dict[tuple[str, str, bool] | int, list[tuple[Job, rclone_args.Roots]]] = {}
         vanished: list[int] = []
         for job in due:
             if not _is_file(str(job.path)):
                 vanished.append(job.id)
                 continue
             r = rclone_args.roots(job.path, job.destination)
-            key: tuple[str, str] | int = (
-                (r.source, r.dest) if rclone_args.listable(r.rel) else -job.id
+            key: tuple[str, str, bool] | int = (
+                (r.source, r.dest, job.force) if rclone_args.listable(r.rel) else -job.id
             )
             groups.setdefault(key, []).append((job, r))
         if vanished:
@@ -385,16 +470,21 @@ class Engine(QObject):
             self._ended(changed)
         return sorted(groups.values(), key=lambda g: g[0][0].id)
 
-    def _options(self) -> rclone_args.Options:
+    def _options(self, force: bool = False) -> rclone_args.Options:
         transfers = self.transfers_override or self.settings["transfers"]
-        return rclone_args.Options(transfers=transfers, bwlimit=self.settings["bwlimit"])
+        return rclone_args.Options(
+            transfers=transfers,
+            bwlimit=self.settings["bwlimit"],
+            checksum=self.settings["checksum"],
+            force=force,
+        )
 
     def _start(
         self, rclone: str, env: dict[str, str], group: list[tuple[Job, rclone_args.Roots]]
     ) -> None:
-        opts = self._options()
-        list_file = None
         first_job, first_roots = group[0]
+        opts = self._options(force=first_job.force)
+        list_file = None
         single = not rclone_args.listable(first_roots.rel)
         if single:
             argv = rclone_args.copy_single(rclone, str(first_job.path), first_job.destination, opts)
@@ -420,6 +510,7 @@ class Engine(QObject):
             first_roots.dest,
             list_file,
             single,
+            force=first_job.force,
         )
         self._runs.append(run)
         for i in started:
@@ -502,9 +593,8 @@ class Engine(QObject):
                 # written to while it was sent: the remote may hold a mix
                 self._requeue_changed(moved)
                 done = [i for i in done if i not in moved]
-            changed = self.store.update(done, JobState.DONE, only_from=(JobState.UPLOADING,))
-            self._ended(changed)
-            if changed and self._offline_target:
+            self._done(run, done)
+            if done and self._offline_target:
                 self._go_online()
 
     def _on_finished(self, run: Run, code: int, crashed: bool) -> None:
@@ -522,9 +612,7 @@ class Engine(QObject):
                 for i in gone:
                     run.file_errors[i] = VANISHED
                 present = [i for i in clean if i not in run.file_errors]
-                self._ended(
-                    self.store.update(present, JobState.DONE, only_from=(JobState.UPLOADING,))
-                )
+                self._done(run, present)
             else:
                 reason = (
                     run.stopping
@@ -546,7 +634,207 @@ class Engine(QObject):
             self._failed_attempts(failures, remote=rclone_args.split_remote(run.dest)[0])
             if any(is_network(m) for m in failures.values()):
                 self._go_offline(run.dest)
+        if run.to_verify:
+            self._verify_run(run)
         self.kick(0)
+
+    # --- done, and checked -------------------------------------------------------------
+
+    def _done(self, run: Run, ids: list[int]) -> None:
+        """rclone has put these files on the remote (or found them there already)."""
+        if not ids:
+            return
+        if self.settings["verify"]:
+            # they stay 'uploading' until the check says the remote copy matches
+            run.to_verify += ids
+            self.store.set_fields(ids, verified="checking")
+            self._changed_now(ids)
+            return
+        changed = self.store.update(ids, JobState.DONE, only_from=(JobState.UPLOADING,))
+        self._record(changed, {i: run.stamps[i] for i in changed if i in run.stamps}, {})
+        if run.force:
+            self.store.set_fields(changed, force=False)
+        self._ended(changed)
+
+    def _record(
+        self, ids: list[int], stamps: dict[int, tuple[int, int]], hashes: dict[int, str]
+    ) -> None:
+        """Remember what the remote now holds, so an unchanged file is not sent again."""
+        if not ids:
+            return
+        rows = []
+        for job in self.store.jobs(ids=ids):
+            size, mtime_ns = stamps.get(job.id, (job.size, int(job.mtime * 1e9)))
+            rows.append((str(job.path), job.destination, size, mtime_ns / 1e9, hashes.get(job.id)))
+        self.store.record_uploaded(rows)
+
+    def _verify_run(self, run: Run) -> None:
+        ids = [i for i in run.to_verify if i in run.stamps]
+        lost = [i for i in run.to_verify if i not in run.stamps]
+        if lost:  # the file was gone when the batch started: nothing to compare with
+            self._failed_attempts({i: VANISHED for i in lost}, remote="")
+        jobs = [j for j in self.store.jobs(ids=ids) if j.state is JobState.UPLOADING]
+        if not jobs:
+            return
+        for j in jobs:
+            self._progress[j.id] = JobProgress(j.size, 0.0, None)
+            self._progress_dirty.add(j.id)
+        self._start_checks(jobs, {i: run.stamps[i][0] for i in ids}, after_upload=True)
+
+    def _start_checks(self, jobs: list[Job], sizes: dict[int, int], after_upload: bool) -> None:
+        found = self._rclone()
+        if found is None:
+            if after_upload:
+                self._failed_attempts({j.id: self._problem for j in jobs}, remote="")
+            return
+        rclone, env = found
+        groups: dict[tuple[str, str], list[tuple[Job, rclone_args.Roots]]] = {}
+        unlisted: list[int] = []
+        for job in jobs:
+            r = rclone_args.roots(job.path, job.destination)
+            if rclone_args.listable(r.rel):
+                groups.setdefault((r.source, r.dest), []).append((job, r))
+            else:
+                unlisted.append(job.id)
+        if unlisted:  # a name with a line break cannot be named in a list to check
+            if after_upload:
+                self._ended(
+                    self.store.update(unlisted, JobState.DONE, only_from=(JobState.UPLOADING,))
+                )
+            self.store.set_fields(
+                unlisted, verified="unverified", note="Not verified: its name has a line break."
+            )
+            self._changed_now(unlisted)
+        for (source, dest), group in groups.items():
+            fd, list_file = tempfile.mkstemp(prefix="check-", suffix=".list", dir=_batch_dir())
+            with os.fdopen(fd, "wb") as f:
+                f.write(rclone_args.files_list(r.rel for _, r in group))
+            check = Check(
+                ids={r.rel: j.id for j, r in group},
+                sizes={r.rel: sizes[j.id] for j, r in group},
+                source=source,
+                dest=dest,
+                list_file=list_file,
+                after_upload=after_upload,
+                env=env,
+                rclone=rclone,
+            )
+            self._checks.append(check)
+            self.store.set_fields(check.ids.values(), verified="checking")
+            self._changed_now(list(check.ids.values()))
+            self._run_check(check, remote_check.remote_args(rclone, check.dest, list_file))
+
+    def _run_check(self, check: Check, argv: list[str]) -> None:
+        remote = rclone_args.split_remote(check.dest)[0]
+        call = RcloneCall(
+            argv,
+            functools.partial(_listing, remote),
+            timeout_s=CHECK_TIMEOUT_S,
+            env=check.env,
+            parent=self,
+        )
+        check.call = call
+        call.finished.connect(self._check_answered)
+        call.start()
+
+    def _check_answered(self, answer: Answer) -> None:
+        call = self.sender()
+        check = next((c for c in self._checks if c.call is call), None)
+        if check is None:
+            return
+        if check.call is not None:
+            check.call.deleteLater()
+        check.call = None
+        if check.remote is None:  # the remote's listing
+            if not answer.ok:
+                self._check_failed(check, answer.message)
+                return
+            check.remote = answer.value
+            mine = [check.remote[r] for r in check.sizes if r in check.remote]
+            check.hash_type = remote_check.common_hash(mine)
+            if check.hash_type and len(mine) == len(check.sizes):
+                argv = remote_check.local_args(
+                    check.rclone, check.source, check.list_file, check.hash_type
+                )
+                self._run_check(check, argv)
+                return
+            self._check_done(check, remote_check.compare(check.sizes, check.remote))
+            return
+        # the local hashes; if they could not be read, the sizes still tell something
+        local = answer.value if answer.ok else None
+        hash_type = check.hash_type if local is not None else None
+        self._check_done(check, remote_check.compare(check.sizes, check.remote, hash_type, local))
+
+    def _check_failed(self, check: Check, message: str) -> None:
+        self._end_check(check)
+        ids = list(check.ids.values())
+        log.warning("could not verify %d file(s): %s", len(ids), message)
+        if check.after_upload:
+            remote = rclone_args.split_remote(check.dest)[0]
+            self._failed_attempts({i: message for i in ids}, remote)
+            if is_network(message):
+                self._go_offline(check.dest)
+        else:
+            self.store.set_fields(ids, verified="unverified", note=f"Not verified: {message}")
+            self._changed_now(ids)
+        self.kick(0)
+
+    def _check_done(self, check: Check, verdicts: dict[str, remote_check.Verdict]) -> None:
+        self._end_check(check)
+        good = {check.ids[r]: v for r, v in verdicts.items() if v.ok}
+        bad = {check.ids[r]: v for r, v in verdicts.items() if not v.ok}
+        if good:
+            if check.after_upload:
+                ended = self.store.update(
+                    list(good), JobState.DONE, only_from=(JobState.UPLOADING,)
+                )
+                self.store.set_fields(ended, force=False)
+            else:
+                ended = list(good)
+            by_kind: dict[str, list[int]] = {}
+            for i in ended:
+                by_kind.setdefault(good[i].verified, []).append(i)
+            for kind, ids in by_kind.items():
+                self.store.set_fields(ids, verified=kind, note=None)
+            sizes = {check.ids[r]: size for r, size in check.sizes.items()}
+            rows = []
+            for j in self.store.jobs(ids=ended):
+                st = _stamp(str(j.path))
+                mtime = st[1] / 1e9 if st is not None else j.mtime
+                rows.append((str(j.path), j.destination, sizes[j.id], mtime, good[j.id].hash))
+            self.store.record_uploaded(rows)
+            if check.after_upload:
+                self._ended(ended)
+            else:
+                self._changed_now(ended)
+        if bad:
+            log.warning("%d remote copies do not match their files", len(bad))
+            ids = list(bad)
+            jobs = self.store.jobs(ids=ids)
+            self.store.forget_uploaded((str(j.path), j.destination) for j in jobs)
+            self.store.set_fields(ids, verified="mismatch", force=True)
+            if check.after_upload:
+                self._failed_attempts(
+                    {i: v.message or remote_check.MISSING for i, v in bad.items()}, remote=""
+                )
+            else:
+                for i, v in bad.items():
+                    self._ended(
+                        self.store.update(
+                            [i], JobState.FAILED, error=v.message, only_from=(JobState.DONE,)
+                        )
+                    )
+        self.kick(0)
+
+    def _end_check(self, check: Check) -> None:
+        if check in self._checks:
+            self._checks.remove(check)
+        if check.after_upload:
+            for i in check.ids.values():
+                self._progress.pop(i, None)
+        with contextlib.suppress(OSError):
+            os.unlink(check.list_file)
+        self._summary_dirty = True
 
     def _forget(self, run: Run) -> None:
         if run in self._runs:
@@ -732,7 +1020,12 @@ class Engine(QObject):
             self._summary_dirty = True
 
     def _maybe_drained(self) -> None:
-        idle = not self._runs and not self._counts["queued"] and not self._counts["uploading"]
+        idle = (
+            not self._runs
+            and not self._checks
+            and not self._counts["queued"]
+            and not self._counts["uploading"]
+        )
         if idle and self._ended_since_idle:
             ended, self._ended_since_idle = self._ended_since_idle, []
             self._flush()
@@ -756,6 +1049,24 @@ class Engine(QObject):
         if self._summary_dirty:
             self._summary_dirty = False
             self.summaryChanged.emit()
+
+
+def _listing(remote: str, code: int, stdout: str, stderr: str) -> Answer:
+    """An ``rclone lsjson`` answer: the listing, or one plain sentence."""
+    messages = []
+    for line in stderr.splitlines():
+        ev = rclone_events.parse_line(line)
+        if isinstance(ev, (rclone_events.Failure, rclone_events.FileError)):
+            messages.append(ev.message)
+    text = " ".join(messages)
+    if code != 0 and "directory not found" in text.lower():
+        return Answer(True, {})  # the folder is not there: none of the files are
+    if code == 0:
+        try:
+            return Answer(True, remote_check.parse_listing(stdout))
+        except (ValueError, KeyError, TypeError) as e:
+            return Answer(False, None, f"rclone's listing could not be read ({e}).")
+    return Answer(False, None, plain(text or f"rclone exited with code {code}", remote))
 
 
 def _leaf(destination: str) -> str:

@@ -96,6 +96,8 @@ def files_list(rels: Iterable[str]) -> bytes:
 class Options:
     transfers: int = 4
     bwlimit: str = ""
+    checksum: bool = False  # compare by hash, not by size and time, to skip identical files
+    force: bool = False  # send even what looks identical (a remote copy found not to match)
     extra: Sequence[str] = field(default_factory=tuple)
 
 
@@ -103,10 +105,15 @@ def _tuning(opts: Options) -> list[str]:
     args = [f"--transfers={opts.transfers}"]
     if opts.bwlimit:
         args.append(f"--bwlimit={opts.bwlimit}")
+    if opts.force:
+        args.append("--ignore-times")
+    elif opts.checksum:
+        args.append("--checksum")
     return [*args, *opts.extra]
 
 
-def _check(local_root: str, dest: str) -> None:
+def check_paths(local_root: str, dest: str) -> None:
+    """Refuse a relative local path or a destination that could be read as a flag."""
     if not PurePath(local_root).is_absolute():
         raise ValueError(f"local paths given to rclone must be absolute: {local_root!r}")
     split_remote(dest)  # 'name:...' can never start with '-'
@@ -130,8 +137,8 @@ def copy_batch(
     files: int = 1,
 ) -> list[str]:
     """One ``rclone copy`` for ``files`` files named in a --files-from-raw list."""
-    _check(source_root, dest_root)
-    _check(list_file, dest_root)
+    check_paths(source_root, dest_root)
+    check_paths(list_file, dest_root)
     traverse = [] if files > NO_TRAVERSE_MAX else ["--no-traverse"]
     return [
         rclone,
@@ -147,5 +154,5 @@ def copy_batch(
 
 def copy_single(rclone: str, local: str, destination: str, opts: Options) -> list[str]:
     """``rclone copyto`` for one file: the fallback for names a list cannot carry."""
-    _check(local, destination)
+    check_paths(local, destination)
     return [rclone, "copyto", local, destination, *COMMON_FLAGS, *_tuning(opts)]

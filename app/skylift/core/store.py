@@ -606,6 +606,25 @@ class Store:
         ).fetchone()
         return (r[0], r[1], r[2]) if r else None
 
+    def uploaded_many(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, float, str | None]]:
+        """The records of many (path, destination) pairs at once."""
+        wanted = set(keys)
+        out: dict[tuple[str, str], tuple[int, float, str | None]] = {}
+        paths_ = sorted({p for p, _ in wanted})
+        for start in range(0, len(paths_), 500):
+            chunk = paths_[start : start + 500]
+            rows = self._db.execute(
+                "SELECT path, destination, size, mtime, hash FROM uploaded "
+                f"WHERE path IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for path, dest, size, mtime, hash_ in rows:
+                if (path, dest) in wanted:
+                    out[(path, dest)] = (size, mtime, hash_)
+        return out
+
     def forget_uploaded(self, items: Iterable[tuple[str, str]]) -> None:
         """Drop records that turned out wrong (a remote copy that no longer matches)."""
         self._db.executemany("DELETE FROM uploaded WHERE path = ? AND destination = ?", list(items))

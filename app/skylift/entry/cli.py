@@ -18,7 +18,18 @@ from skylift.core.settings import KEYS, SettingError, Settings, parse_value
 from skylift.core.store import JobState, Store, StoreError, explain
 
 OK, FAILED, USAGE, RCLONE = 0, 1, 2, 3
-SUBCOMMANDS = {"upload", "drain", "status", "retry", "cancel", "test-connection", "config", "gui"}
+SUBCOMMANDS = {
+    "upload",
+    "drain",
+    "status",
+    "retry",
+    "cancel",
+    "test-connection",
+    "config",
+    "gui",
+    "preset",
+    "verify",
+}
 
 
 class CliError(Exception):
@@ -38,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     up = sub.add_parser("upload", help="queue files and folders")
-    up.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
+    where = up.add_mutually_exclusive_group()
+    where.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
+    where.add_argument("--preset", metavar="NAME", help="a named destination (skylift preset)")
     up.add_argument("--wait", action="store_true", help="block until these uploads end")
     up.add_argument("paths", nargs="+", metavar="PATH")
 
@@ -65,6 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     s = cfs.add_parser("set")
     s.add_argument("key")
     s.add_argument("value")
+
+    pr = sub.add_parser("preset", help="named destinations, such as a client's folder")
+    prs = pr.add_subparsers(dest="action", metavar="ACTION", required=True)
+    prs.add_parser("list")
+    pa = prs.add_parser("add")
+    pa.add_argument("name")
+    pa.add_argument("destination", metavar="REMOTE:PATH")
+    prm = prs.add_parser("remove")
+    prm.add_argument("name")
+
+    ve = sub.add_parser("verify", help="check that remote copies match the local files")
+    ve.add_argument("--all", action="store_true", help="every uploaded file still in the queue")
+    ve.add_argument("ids", nargs="*", type=int, metavar="JOB_ID")
 
     sub.add_parser("gui", help=argparse.SUPPRESS)
     return p
@@ -183,9 +209,23 @@ def _destination(ns_to: str | None, settings: Settings) -> str:
 # --- commands ----------------------------------------------------------------------------
 
 
+def _preset(name: str, settings: Settings) -> str:
+    from skylift.core.settings import find_preset
+
+    dest = find_preset(settings, name)
+    if dest is None:
+        names = ", ".join(p["name"] for p in settings["presets"])
+        known = f"the presets are: {names}" if names else "there are none yet"
+        raise CliError(
+            f"there is no preset called '{name}'; {known}. "
+            "Add one with 'skylift preset add NAME REMOTE:PATH'."
+        )
+    return dest
+
+
 def cmd_upload(ns: argparse.Namespace) -> int:
     settings = _settings()
-    dest = _destination(ns.to, settings)
+    dest = _preset(ns.preset, settings) if ns.preset else _destination(ns.to, settings)
     planned, rejected = plan(ns.paths, dest)
     missing = [r for r in rejected if r.missing]
     if missing:
@@ -515,6 +555,11 @@ def cmd_config(ns: argparse.Namespace) -> int:
         settings[ns.key] = ns.value
     except SettingError as e:
         raise CliError(str(e)) from None
+    _save_settings(settings)
+    return OK
+
+
+def _save_settings(settings: Settings) -> None:
     try:
         settings.save()
     except OSError as e:
@@ -524,11 +569,116 @@ def cmd_config(ns: argparse.Namespace) -> int:
     client = _client()
     if client is not None:
         client.request("reload")
+
+
+def cmd_preset(ns: argparse.Namespace) -> int:
+    from skylift.core.settings import find_preset
+
+    settings = _settings()
+    presets = list(settings["presets"])
+    if ns.action == "list":
+        width = max((len(p["name"]) for p in presets), default=0)
+        for p in presets:
+            print(f"{p['name']:<{width}}  {p['destination']}")
+        if not presets:
+            print("No presets yet; add one with 'skylift preset add NAME REMOTE:PATH'.")
+        return OK
+    if ns.action == "add":
+        if find_preset(settings, ns.name) is not None:
+            raise CliError(
+                f"a preset called '{ns.name.strip()}' exists already; remove it first to "
+                "change where it points."
+            )
+        presets.append({"name": ns.name, "destination": ns.destination})
+    else:
+        kept = [p for p in presets if p["name"].casefold() != ns.name.strip().casefold()]
+        if len(kept) == len(presets):
+            raise CliError(f"there is no preset called '{ns.name}'.")
+        presets = kept
+    try:
+        settings["presets"] = presets
+    except SettingError as e:
+        raise CliError(str(e)) from None
+    _save_settings(settings)
+    if ns.action == "add":
+        added = find_preset(settings, ns.name)
+        print(f"Preset '{ns.name.strip()}' uploads to {added}.")
+    else:
+        print(f"Preset '{ns.name.strip()}' removed.")
     return OK
+
+
+def cmd_verify(ns: argparse.Namespace) -> int:
+    """Compare remote copies with the local files; exit 1 if any does not match."""
+    from skylift.core.verify import describe
+
+    if not ns.all and not ns.ids:
+        raise CliError("say which uploads to verify: JOB_ID... or --all.")
+    settings = _settings()
+    client = _client()
+    if client is not None:
+        ids = _verify_ids(ns, lambda: client.request("status")["status"]["jobs"])
+        reply = client.request("verify", ids=ids)
+        started = list(reply.get("ids", []))
+        rows: dict[int, dict[str, Any]] = {}
+        if started:
+            from skylift.entry.progress import poll_until
+
+            def finished() -> bool:
+                for j in client.request("jobs", ids=started)["jobs"]:
+                    rows[j["id"]] = j
+                return all(r.get("verified") != "checking" for r in rows.values())
+
+            poll_until(finished, 0.3)
+        results = list(rows.values())
+    else:
+        rclone_binary.find(settings["rclone_path"])
+        from skylift.entry.headless import core_app, wait_until
+        from skylift.entry.service import EngineBusy, EngineService
+
+        core_app()
+        try:
+            service = EngineService(settings)
+        except EngineBusy:
+            raise CliError("Skylift is starting or stopping; try again in a moment.") from None
+        try:
+            service.engine.pause()  # checking only: nothing queued is sent by this command
+            ids = _verify_ids(ns, lambda: [j.as_dict() for j in service.engine.jobs()])
+            started = service.engine.verify(ids)
+            wait_until(lambda: not service.engine.checking(), 100)
+            results = [j.as_dict() for j in service.engine.jobs(ids=started)]
+        finally:
+            service.close()
+    skipped = sorted(set(ids) - {r["id"] for r in results})
+    if skipped:
+        print(
+            f"skylift: job(s) {', '.join(map(str, skipped))} are not uploaded files that "
+            "are still on this computer; not checked.",
+            file=sys.stderr,
+        )
+    bad = 0
+    for r in sorted(results, key=lambda r: r["id"]):
+        if r["state"] == "done" and r["verified"] not in ("mismatch", "unverified"):
+            print(f"{r['id']:>6}  {describe(r['verified'])}  {r['destination']}")
+        else:
+            bad += 1
+            reason = r["error"] or r["note"] or describe(r["verified"])
+            print(f"{r['id']:>6}  {reason}  {r['destination']}")
+    if not results:
+        return USAGE
+    return FAILED if bad else OK
+
+
+def _verify_ids(ns: argparse.Namespace, jobs: Any) -> list[int]:
+    if ns.all:
+        return [int(j["id"]) for j in jobs() if j["state"] == "done"]
+    return list(ns.ids)
 
 
 COMMANDS = {
     "upload": cmd_upload,
+    "preset": cmd_preset,
+    "verify": cmd_verify,
     "drain": cmd_drain,
     "status": cmd_status,
     "retry": cmd_retry,

@@ -40,6 +40,7 @@ COMMANDS = {
     "pause",
     "resume",
     "reload",
+    "verify",
 }
 
 

@@ -107,6 +107,8 @@ class EngineService(QObject):
         if cmd == "retry":
             ids = e.retry_all_failed() if msg.get("all_failed") else e.retry(msg.get("ids", []))
             return {"ok": True, "ids": ids}
+        if cmd == "verify":
+            return {"ok": True, "ids": e.verify(msg.get("ids", []))}
         if cmd == "cancel":
             return {"ok": True, "ids": e.cancel(msg.get("ids", []))}
         if cmd == "pause":

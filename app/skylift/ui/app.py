@@ -71,6 +71,7 @@ class SkyliftApp(QObject):
         self.tray = Tray(self.engine, self.model, self)
         self.tray.openQueue.connect(self.show_window)
         self.tray.uploadFiles.connect(self.window.choose_files)
+        self.tray.uploadFilesTo.connect(self.window.choose_files)
         self.tray.openSettings.connect(self.open_settings)
         self.tray.quitRequested.connect(self.request_quit)
         self.tray.icon.messageClicked.connect(self._message_clicked)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from skylift.core.engine import Engine
+from skylift.core.engine import ALREADY_UPLOADED, Engine
 from skylift.core.settings import Settings
 from skylift.core.store import Job, JobState
 from skylift.ui import format as fmt
@@ -67,7 +67,7 @@ def compose(
     where = common_destination([j.destination for j in done])
     uploaded = f"{fmt.count(len(done), one, many)} uploaded to {where}"
     if not say_failed:
-        return Note(uploaded, "", 0)
+        return Note(uploaded, _checked(done), 0)
     reasons = Counter(j.error or "The upload failed." for j in failed)
     reason, n = reasons.most_common(1)[0]
     if len(failed) == 1:
@@ -80,6 +80,23 @@ def compose(
     if say_done:
         title = f"{uploaded}, {len(failed):,} failed"
     return Note(title, body, len(failed))
+
+
+def _checked(done: Sequence[Job]) -> str:
+    """What the batch's verification and skipping found, for the notification's body."""
+    parts = []
+    already = sum(1 for j in done if j.note == ALREADY_UPLOADED)
+    if already == len(done):
+        return "They were uploaded before and have not changed, so nothing was sent."
+    if already:
+        parts.append(f"{already:,} of them were already there and unchanged.")
+    kinds = Counter(j.verified for j in done if j.note != ALREADY_UPLOADED)
+    sent = len(done) - already
+    by_hash = [k for k in kinds if k and k.startswith("hash:")]
+    if kinds.get("size", 0) + sum(kinds[k] for k in by_hash) == sent:
+        how = ", ".join(sorted(k[5:].upper() for k in by_hash)) or "size"
+        parts.append(f"Every remote copy was checked ({how}) and matches.")
+    return " ".join(parts)
 
 
 def notify_failures_enabled(settings: Settings) -> bool:

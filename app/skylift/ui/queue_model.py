@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-from skylift.core.engine import Engine
+from skylift.core.engine import ALREADY_UPLOADED, Engine
 from skylift.core.store import Job, JobState
 from skylift.ui import format as fmt
 from skylift.ui.status import Summary, is_connection_error
@@ -73,11 +73,13 @@ class Row:
         "eta",
         "id",
         "name",
+        "note",
         "path",
         "size",
         "speed",
         "started",
         "state",
+        "verified",
     )
 
     def __init__(self, job: Job):
@@ -94,6 +96,8 @@ class Row:
         self.bytes = 0
         self.attempts = 0
         self.error: str | None = None
+        self.verified: str | None = None
+        self.note: str | None = None
         self.update(job)
 
     def update(self, job: Job) -> None:
@@ -102,6 +106,8 @@ class Row:
         self.bytes = job.size if job.state is JobState.DONE else job.bytes
         self.attempts = job.attempts
         self.error = job.error
+        self.verified = job.verified
+        self.note = job.note
         if job.state is not JobState.UPLOADING:
             self.speed = 0.0
             self.eta = -1.0
@@ -409,11 +415,23 @@ class QueueModel(QAbstractTableModel):
                 return f"Will retry: {r.error}"
             return "Waiting"
         if r.state is JobState.UPLOADING:
+            if r.verified == "checking":
+                return "Checking the remote copy"
             if not r.started:
                 # in rclone's batch, waiting for one of the --transfers slots
                 return "Waiting for its turn"
             return "Uploading" if r.attempts <= 1 else f"Uploading (try {r.attempts})"
         if r.state is JobState.DONE:
+            if r.note == ALREADY_UPLOADED:
+                return "Already uploaded"
+            if r.verified == "checking":
+                return "Uploaded; checking the remote copy"
+            if r.verified and r.verified.startswith("hash:"):
+                return f"Uploaded and verified ({r.verified[5:].upper()})"
+            if r.verified == "size":
+                return "Uploaded and verified (size)"
+            if r.verified == "unverified" and r.note:
+                return f"Uploaded; {r.note[0].lower()}{r.note[1:]}"
             return "Uploaded"
         if r.state is JobState.FAILED:
             return r.error or "Failed"

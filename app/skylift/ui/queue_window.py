@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -175,6 +176,14 @@ class DestinationBar(QWidget):
         font = self.root_label.font()
         font.setBold(True)
         self.root_label.setFont(font)
+        self.preset = QComboBox(self)
+        self.preset.setObjectName("presetChooser")
+        self.preset.setToolTip(
+            "A named destination (preset), such as a client's folder; set them up in Settings"
+        )
+        self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.preset.currentIndexChanged.connect(self._preset_chosen)
+        self.preset.hide()
         self.slash = QLabel("/", self)
         self.subfolder = QLineEdit(self)
         self.subfolder.setPlaceholderText("subfolder, e.g. a client or album (optional)")
@@ -192,6 +201,7 @@ class DestinationBar(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 0)
         lay.addWidget(self.lead)
+        lay.addWidget(self.preset)
         lay.addWidget(self.root_label)
         lay.addWidget(self.slash)
         lay.addWidget(self.subfolder, 1)
@@ -201,8 +211,37 @@ class DestinationBar(QWidget):
         self.change.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.set_root("")
 
+    def set_presets(self, presets: Sequence[dict[str, str]]) -> None:
+        """Offer the named destinations; the current choice stays if it still exists."""
+        current = self.preset.currentText() if self.preset.currentIndex() > 0 else ""
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        self.preset.addItem("Default destination", "")
+        for p in presets:
+            self.preset.addItem(p["name"], p["destination"])
+        found = self.preset.findText(current) if current else 0
+        self.preset.setCurrentIndex(max(found, 0))
+        self.preset.blockSignals(False)
+        self.set_root(self._root)
+
+    def choose_preset(self, name: str) -> bool:
+        i = self.preset.findText(name, Qt.MatchFlag.MatchFixedString)
+        if i < 1:
+            return False
+        self.preset.setCurrentIndex(i)
+        return True
+
+    def _preset_chosen(self) -> None:
+        self.set_root(self._root)
+
+    def _base(self) -> str:
+        chosen = self.preset.currentData() if self.preset.currentIndex() > 0 else ""
+        return str(chosen or self._root)
+
     def set_root(self, root: str) -> None:
         self._root = root
+        self.preset.setVisible(self.preset.count() > 1)
+        root = self._base()
         configured = bool(root)
         self.root_label.setText(root if configured else "")
         self.lead.setText(
@@ -221,10 +260,11 @@ class DestinationBar(QWidget):
 
     def destination(self) -> str | None:
         """``remote:path[/subfolder]`` for the next drop, or None without a remote."""
-        if not self._root:
+        base = self._base()
+        if not base:
             return None
         parts = subfolder_parts(self.subfolder.text())
-        return join_remote(self._root, *parts) if parts else self._root
+        return join_remote(base, *parts) if parts else base
 
     def _check(self) -> None:
         try:
@@ -257,6 +297,7 @@ class QueueWindow(QMainWindow):
         self.pending: list[str] = []  # paths waiting for a destination
         self.allow_close = False  # set when the app quits: closing is then just closing
         self.file_dialog: QFileDialog | None = None  # the open Add files/folder dialog
+        self.chosen_destination: str | None = None  # where the files being chosen go
         self._pending_cwd: str | None = None
         self.setWindowTitle(WINDOW_TITLE)
         self.setWindowIcon(app_icon())
@@ -377,6 +418,9 @@ class QueueWindow(QMainWindow):
         self.act_copy_dest = QAction("Copy destination", self)
         self.act_copy_dest.setShortcut(QKeySequence.StandardKey.Copy)
         self.act_copy_dest.triggered.connect(self.copy_destination)
+        self.act_verify = QAction("Check remote copy", self)
+        self.act_verify.setToolTip("Compare the copy on the remote with the file on this computer")
+        self.act_verify.triggered.connect(self.verify_selected)
         for a in (
             self.act_quit,
             self.act_close,
@@ -412,6 +456,7 @@ class QueueWindow(QMainWindow):
     # --- adding files -------------------------------------------------------------------
 
     def set_destination_root(self, root: str) -> None:
+        self.dest_bar.set_presets(self.engine.settings["presets"])
         self.dest_bar.set_root(root)
         self._update_empty()
 
@@ -470,9 +515,11 @@ class QueueWindow(QMainWindow):
         elif result.jobs:
             self.show_message("Those files are already in the queue.", Tone.INFO, timeout_ms=6000)
 
-    def choose_files(self) -> None:
+    def choose_files(self, destination: str | None = None) -> None:
+        """Pick files to upload, to ``destination`` or to the destination bar's choice."""
         self.show_normal()
-        dlg = QFileDialog(self, "Upload files")
+        self.chosen_destination = destination or None
+        dlg = QFileDialog(self, f"Upload files to {destination}" if destination else "Upload files")
         dlg.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dlg.setNameFilters(
             [
@@ -482,9 +529,12 @@ class QueueWindow(QMainWindow):
             ]
         )
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.filesSelected.connect(lambda files: self.add_paths(list(files)))
+        dlg.filesSelected.connect(self._files_chosen)
         dlg.open()
         self.file_dialog = dlg
+
+    def _files_chosen(self, files: Sequence[str]) -> None:
+        self.add_paths(list(files), destination=self.chosen_destination)
 
     def choose_folder(self) -> None:
         self.show_normal()
@@ -587,9 +637,12 @@ class QueueWindow(QMainWindow):
         self.act_remove.setEnabled(bool(states))
         self.act_open_folder.setEnabled(len(self.selected_ids()) == 1)
         self.act_copy_dest.setEnabled(bool(states))
+        self.act_verify.setEnabled("done" in states)
         menu.addAction(self.act_retry)
         menu.addAction(self.act_cancel)
         menu.addAction(self.act_remove)
+        menu.addSeparator()
+        menu.addAction(self.act_verify)
         menu.addSeparator()
         menu.addAction(self.act_open_folder)
         menu.addAction(self.act_copy_dest)
@@ -616,6 +669,20 @@ class QueueWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
         else:
             self.show_message(f"The folder {folder} no longer exists.", Tone.WARNING)
+
+    def verify_selected(self) -> None:
+        checked = self.engine.verify(self.selected_ids())
+        if checked:
+            self.show_message(
+                f"Checking {fmt.count(len(checked), 'remote copy', 'remote copies')}…",
+                Tone.INFO,
+                timeout_ms=4000,
+            )
+        else:
+            self.show_message(
+                "Only uploaded files that are still on this computer can be checked.",
+                Tone.WARNING,
+            )
 
     def copy_destination(self) -> None:
         sel = self.view.selectionModel()

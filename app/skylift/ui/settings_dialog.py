@@ -35,6 +35,7 @@ from skylift.core.remotes import Answer, Call, RcloneQueries, Remote
 from skylift.core.settings import SettingError, Settings, parse_value
 from skylift.ui import autostart
 from skylift.ui.notifications import notify_failures_enabled, set_notify_failures
+from skylift.ui.preset_editor import PresetEditor
 from skylift.ui.remote_dialogs import BrowseDialog, NewRemoteDialog
 from skylift.ui.widgets import Spinner
 
@@ -191,6 +192,23 @@ class SettingsDialog(QDialog):
         row.addWidget(self.test_result, 1)
         form.row("", row)
 
+        # named destinations, and the links made for them
+        named = QGroupBox("Presets and share links", self)
+        form5 = _Form(named)
+        self.preset_editor = PresetEditor(named)
+        self.errors["presets"] = _error_label(named)
+        form5.row("Pr&esets:", self.preset_editor, self.errors["presets"])
+        self.expire_edit = QLineEdit(named)
+        self.expire_edit.setPlaceholderText("never")
+        self.expire_edit.setToolTip("How long a share link works: 12h, 7d, 2w; empty for ever")
+        self.errors["link_expire"] = _error_label(named)
+        form5.row(
+            "Links e&xpire after:",
+            self.expire_edit,
+            _hint("For example 7d or 2w; where the cloud allows it. Empty: never.", named),
+            self.errors["link_expire"],
+        )
+
         # how uploads run
         how = QGroupBox("Uploading", self)
         form2 = _Form(how)
@@ -229,6 +247,23 @@ class SettingsDialog(QDialog):
         self.delay_spin.setToolTip("The wait doubles after each try, up to 10 minutes")
         form2.row("First retry &after:", self.delay_spin)
         self.delay_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.skip_check = QCheckBox("Skip files already uploaded and unchanged", how)
+        self.skip_check.setToolTip(
+            "A file dropped again, with the same size and time, finishes at once as "
+            "'Already uploaded'"
+        )
+        self.checksum_check = QCheckBox("Compare files by checksum, not size and time", how)
+        self.checksum_check.setToolTip(
+            "rclone's --checksum: slower to start, but finds identical files even when "
+            "their times differ"
+        )
+        self.verify_check = QCheckBox("Check each remote copy after upload", how)
+        self.verify_check.setToolTip(
+            "Compares a checksum where the cloud keeps one, the size otherwise; a copy "
+            "that does not match is sent again"
+        )
+        for check in (self.skip_check, self.checksum_check, self.verify_check):
+            form2.row("", check)
         em = self.fontMetrics().horizontalAdvance("M")
         for spin in (self.transfers_spin, self.retries_spin, self.delay_spin):
             spin.setMinimumWidth(10 * em)
@@ -280,6 +315,7 @@ class SettingsDialog(QDialog):
         # (Qt would otherwise cap the first size to 2/3 of the screen and crush rows)
         lay.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
         lay.addWidget(where)
+        lay.addWidget(named)
         lay.addWidget(how)
         lay.addWidget(desk)
         lay.addWidget(rc)
@@ -298,6 +334,11 @@ class SettingsDialog(QDialog):
         self.notify_failed_check.setChecked(notify_failures_enabled(s))
         self.login_check.setChecked(bool(s["start_at_login"]))
         self.rclone_edit.setText(s["rclone_path"])
+        self.preset_editor.set_presets(s["presets"])
+        self.expire_edit.setText(s["link_expire"])
+        self.skip_check.setChecked(bool(s["skip_uploaded"]))
+        self.checksum_check.setChecked(bool(s["checksum"]))
+        self.verify_check.setChecked(bool(s["verify"]))
 
     # --- remotes ------------------------------------------------------------------------
 
@@ -475,6 +516,11 @@ class SettingsDialog(QDialog):
             "notify": self.notify_check.isChecked(),
             "start_at_login": self.login_check.isChecked(),
             "rclone_path": self.rclone_edit.text(),
+            "presets": self.preset_editor.presets(),
+            "link_expire": self.expire_edit.text(),
+            "skip_uploaded": self.skip_check.isChecked(),
+            "checksum": self.checksum_check.isChecked(),
+            "verify": self.verify_check.isChecked(),
         }
 
     def validate(self) -> dict[str, Any] | None:
@@ -486,6 +532,8 @@ class SettingsDialog(QDialog):
             "remote_path": self.folder_edit,
             "bwlimit": self.bwlimit_edit,
             "rclone_path": self.rclone_edit,
+            "presets": self.preset_editor.table,
+            "link_expire": self.expire_edit,
         }
         for key, value in self.values().items():
             label = self.errors.get(key)

@@ -19,6 +19,7 @@ TOOLTIP_INTERVAL_S = 1.0  # a tooltip change costs a D-Bus message on some deskt
 class Tray(QObject):
     openQueue = Signal()
     uploadFiles = Signal()
+    uploadFilesTo = Signal(str)  # a preset's destination
     openSettings = Signal()
     quitRequested = Signal()
 
@@ -40,6 +41,10 @@ class Tray(QObject):
         self.act_open.triggered.connect(self.openQueue)
         self.act_upload = QAction("&Upload files…", self.menu)
         self.act_upload.triggered.connect(self.uploadFiles)
+        # with presets, "Upload files to…" offers the default and each named destination
+        self.upload_menu = QMenu("&Upload files to…", self.menu)
+        self.upload_menu.setObjectName("uploadToMenu")
+        self.upload_menu.triggered.connect(self._upload_to)
         self.act_pause = QAction("&Pause all", self.menu)
         self.act_pause.triggered.connect(self._toggle_pause)
         self.act_retry = QAction("Retry &failed", self.menu)
@@ -50,7 +55,13 @@ class Tray(QObject):
         self.act_quit.triggered.connect(self.quitRequested)
         self.menu.addAction(self.act_status)
         self.menu.addSeparator()
-        for a in (self.act_open, self.act_upload, self.act_pause, self.act_retry):
+        for a in (
+            self.act_open,
+            self.act_upload,
+            self.upload_menu.menuAction(),
+            self.act_pause,
+            self.act_retry,
+        ):
             self.menu.addAction(a)
         self.menu.addSeparator()
         self.menu.addAction(self.act_settings)
@@ -137,7 +148,33 @@ class Tray(QObject):
         if self.menu.isVisible():
             self.update_menu()
 
+    def _fill_upload_menu(self) -> None:
+        presets = self.engine.settings["presets"]
+        self.act_upload.setVisible(not presets)
+        self.upload_menu.menuAction().setVisible(bool(presets))
+        self.upload_menu.clear()
+        if not presets:
+            return
+        root = self.engine.settings.destination_root
+        default = self.upload_menu.addAction(
+            f"Default destination ({root})" if root else "Default destination"
+        )
+        default.setData("")
+        self.upload_menu.addSeparator()
+        for p in presets:
+            a = self.upload_menu.addAction(p["name"].replace("&", "&&"))
+            a.setData(p["destination"])
+            a.setToolTip(p["destination"])
+
+    def _upload_to(self, action: QAction) -> None:
+        dest = action.data()
+        if dest:
+            self.uploadFilesTo.emit(str(dest))
+        else:
+            self.uploadFiles.emit()
+
     def update_menu(self) -> None:
+        self._fill_upload_menu()
         counts = self.engine.counts()
         state = self.current_state()
         self.act_status.setText(
