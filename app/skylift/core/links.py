@@ -191,7 +191,7 @@ def url_from(stdout: str) -> str | None:
 def _messages(stderr: str) -> list[str]:
     out = []
     for line in stderr.splitlines():
-        text = _PREFIX.sub("", line.strip())
+        text = _PREFIX.sub("", line.strip()).removeprefix("Failed to link: ")
         if text:
             out.append(text)
     return out
@@ -362,6 +362,7 @@ class LinkRequest(QObject):
         self._target = Target("", (), False)
         self.result: LinkResult | None = None
         self.done = False
+        self._cancelled = False
 
     def start(self) -> LinkRequest:
         if not self._todo:
@@ -376,6 +377,7 @@ class LinkRequest(QObject):
             self._call.cancel()
         self._call = None
         self.done = True
+        self._cancelled = True
 
     def _next(self) -> None:
         target = self._todo.pop(0)
@@ -427,5 +429,5 @@ class LinkRequest(QObject):
 
     def _emit(self) -> None:
         r = self.result
-        if r is not None:
+        if r is not None and not self._cancelled:
             self.finished.emit(r.url or "", "" if r.url else (r.error or "rclone failed."))

@@ -72,6 +72,7 @@ class Row:
         "error",
         "eta",
         "id",
+        "link",
         "name",
         "path",
         "size",
@@ -102,6 +103,7 @@ class Row:
         self.bytes = job.size if job.state is JobState.DONE else job.bytes
         self.attempts = job.attempts
         self.error = job.error
+        self.link = job.link
         if job.state is not JobState.UPLOADING:
             self.speed = 0.0
             self.eta = -1.0
@@ -426,6 +428,8 @@ class QueueModel(QAbstractTableModel):
             return r.dest
         if col == Col.STATUS:
             text = self.status_text(r)
+            if r.state is JobState.DONE and r.link:
+                text += f"\nShare link: {r.link}"
             if r.state is JobState.FAILED and r.attempts:
                 text += f"\n(tried {fmt.count(r.attempts, 'time')})"
             return text
