@@ -15,7 +15,7 @@ from skylift.core.store import JobState
 from skylift.entry.service import EngineService
 from skylift.ui.app import SkyliftApp
 from skylift.ui.queue_model import Col
-from tests.conftest import S3Server, Server, make_files
+from tests.conftest import Cli, S3Server, Server, make_files
 from tests.gui.conftest import cell
 
 MakeApp = Callable[..., SkyliftApp]
@@ -60,6 +60,19 @@ def test_row_menu_copies_the_link_and_keeps_it_on_the_job(
     assert job is not None and job.link == url
     assert [j.link for j in service.store.history() if j.id == job_id] == [url]
     assert url in cell(win, job_id, Col.STATUS, Qt.ItemDataRole.ToolTipRole)
+
+    # a selection across folders is not linked at the folder above them
+    (g,) = make_files(tmp_path / "other", ["groom.jpg"])
+    (other_id,) = _upload(qtbot, service, [g], "s3loop:bucket/Jones")
+    win.view.selectAll()
+    win.context_menu()
+    with qtbot.waitSignal(win.share.failed, timeout=10_000):
+        win.act_share_link.trigger()
+    assert win.message_banner.text == (
+        "These files are in different folders; choose files from one folder to share."
+    )
+    other = service.engine.job(other_id)
+    assert other is not None and other.link is None
 
 
 def test_row_menu_on_a_remote_without_links_says_so(
@@ -149,3 +162,26 @@ def test_without_a_tray_the_window_offers_the_link(
         qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == sig.args[0]
     assert banner.text.startswith("Share link copied: The link to s3loop:bucket/Win/w.jpg")
+
+
+def test_cli_link_for_a_job_reaches_the_running_app(
+    qtbot: Any,
+    make_app: MakeApp,
+    service: EngineService,
+    s3_server: S3Server,
+    tmp_path: Path,
+    cli: Cli,
+) -> None:
+    app = make_app()
+    (f,) = make_files(tmp_path, ["cli.jpg"])
+    (job_id,) = _upload(qtbot, service, [f], "s3loop:bucket/Cli")
+    with qtbot.waitSignal(service.engine.jobsChanged, timeout=60_000) as sig:
+        proc = cli.popen("link", "--job", str(job_id))
+    assert sig.args[0] == [job_id]
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    url = out.strip()
+    assert _fetch(url) == f.read_bytes()
+    job = service.engine.job(job_id)
+    assert job is not None and job.link == url
+    assert url in cell(app.window, job_id, Col.STATUS, Qt.ItemDataRole.ToolTipRole)

@@ -644,7 +644,7 @@ class QueueWindow(QMainWindow):
         self.share.failed.connect(self._link_failed)
 
     def copy_share_link(self) -> None:
-        self.share.copy_for(self.selected_ids())
+        self.share.copy_for(self.selected_ids(), one_folder=True)
 
     def _link_started(self, target: str) -> None:
         self.show_message(f"Making a share link for {target}…", Tone.INFO, timeout_ms=0)

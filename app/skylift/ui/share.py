@@ -30,11 +30,21 @@ class LinkCopier(QObject):
     def running(self) -> bool:
         return self.request is not None and not self.request.done
 
-    def copy_for(self, ids: Iterable[int]) -> bool:
-        """Start making the link for these jobs (their uploaded ones); False if none."""
+    def copy_for(self, ids: Iterable[int], one_folder: bool = False) -> bool:
+        """Start making the link for these jobs (their uploaded ones); False if none.
+
+        ``one_folder``: refuse files from several folders rather than link the folder
+        above them, which may hold more than was meant to be shared (a hand-picked
+        selection); a finished batch is linked at the folder it went to.
+        """
         jobs = [j for j in self.engine.jobs(ids=list(ids)) if j.state is JobState.DONE]
         if not jobs:
             self.failed.emit("Only uploaded files can be shared; wait until they are uploaded.")
+            return False
+        if one_folder and len({links.folder_of(j.destination) for j in jobs}) > 1:
+            self.failed.emit(
+                "These files are in different folders; choose files from one folder to share."
+            )
             return False
         targets = links.targets_for([(j.id, j.destination) for j in jobs])
         if not targets:
