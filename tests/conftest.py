@@ -275,3 +275,72 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.1):  # type: ig
 def _one_qapplication(qapp):  # type: ignore[no-untyped-def]
     """Create the QApplication first, so the API's in-process engine finds it."""
     return qapp
+
+
+# --- S3 (share links) -----------------------------------------------------------------
+
+
+def serve_s3_missing() -> str | None:
+    """Why ``rclone serve s3`` cannot run here (it needs rclone 1.65+), or None."""
+    out = subprocess.run(
+        [rclone_path(), "serve", "s3", "--help"], capture_output=True, text=True, timeout=30
+    )
+    if out.returncode != 0 or "--auth-key" not in out.stdout:
+        return "this rclone has no 'serve s3' (rclone 1.65 or newer is needed for the S3 tests)"
+    return None
+
+
+@dataclass
+class S3Server(Server):
+    """``rclone serve s3`` over ``root``: each top-level folder of it is a bucket."""
+
+    # serve s3 wants keys of some length; random per test
+    user: str = field(default_factory=lambda: "skylift" + secrets.token_hex(6))
+    password: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    def env(self) -> dict[str, str]:
+        prefix = f"RCLONE_CONFIG_{self.name.upper()}_"
+        return {
+            prefix + "TYPE": "s3",
+            prefix + "PROVIDER": "Rclone",
+            prefix + "ENDPOINT": f"http://127.0.0.1:{self.port}",
+            prefix + "ACCESS_KEY_ID": self.user,
+            prefix + "SECRET_ACCESS_KEY": self.password,
+            prefix + "FORCE_PATH_STYLE": "true",
+        }
+
+    def start(self) -> None:
+        args = [
+            rclone_path(),
+            "serve",
+            "s3",
+            str(self.root),
+            f"--addr=127.0.0.1:{self.port}",
+            f"--auth-key={self.user},{self.password}",
+            "--dir-cache-time=1s",
+            f"--config={self.root.parent / 'server.conf'}",
+            f"--cache-dir={self.root.parent / 'server-cache'}",
+        ]
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_port(self.port)
+
+
+@pytest.fixture
+def s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Server]:
+    """``rclone serve s3`` on a free loopback port, as the remote ``s3loop``, with the
+    bucket ``bucket`` (a folder of the served directory)."""
+    reason = serve_s3_missing()
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path / "s3-served"
+    (root / "bucket").mkdir(parents=True)
+    server = S3Server("s3", "s3loop", root, free_port())
+    for k, v in server.env().items():
+        monkeypatch.setenv(k, v)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -191,8 +191,10 @@ def test_context_menu_actions(
         "Check remote copy",
         "Open containing folder",
         "Copy destination",
+        "Copy share link",
     ]
     assert not win.act_retry.isEnabled() and win.act_cancel.isEnabled()
+    assert not win.act_share_link.isEnabled()  # only uploaded files can be shared
     win.act_copy_dest.trigger()
     assert QGuiApplication.clipboard().text() == "loop:/Photos/b.jpg"
     with qtbot.waitSignal(engine.jobsChanged):

@@ -345,6 +345,14 @@ class Engine(QObject):
             self.jobsRemoved.emit(gone)
         return gone
 
+    def set_link(self, ids: Iterable[int], url: str) -> list[int]:
+        """Keep a share link on jobs (those of the linked folder, or the linked file)."""
+        id_list = sorted(set(ids))
+        self.store.set_fields(id_list, link=url)
+        if id_list:
+            self.jobsChanged.emit(id_list)
+        return id_list
+
     def pause(self) -> None:
         if self._paused:
             return

@@ -44,6 +44,7 @@ def _job_from(d: Mapping[str, Any]) -> Job:
         created=str(d["created"]),
         finished=d.get("finished"),
         next_try=0.0,
+        link=d.get("link"),
     )
 
 
@@ -233,6 +234,59 @@ class CloudSyncManager:
             return bool(self._service.engine.cancel([job_id]))
         assert self._client is not None
         return bool(self._client.request("cancel", ids=[job_id])["ids"])
+
+    def share_link(
+        self, target_or_job: str | int | Job, expire: str | None = None
+    ) -> tuple[str | None, str | None]:
+        """A share link: (url, None), or (None, one plain sentence).
+
+        ``target_or_job``: ``"remote:path"``, or an uploaded Job (or its id), whose
+        folder is linked (its file, where the remote shares files only, like S3); the
+        link is then kept with the job (``Job.link``). ``expire``: e.g. "7d"; None
+        uses the ``link_expire`` setting, "" makes a link that does not expire.
+        """
+        from skylift.core import links, rclone_binary
+
+        job: Job | None = None
+        targets: str | list[links.Target]
+        if isinstance(target_or_job, (Job, int)) and not isinstance(target_or_job, bool):
+            job_id = target_or_job.id if isinstance(target_or_job, Job) else target_or_job
+            found = self._jobs([job_id])
+            if not found:
+                return None, f"There is no upload number {job_id}."
+            job = found[0]
+            if job.state is not JobState.DONE:
+                return (
+                    None,
+                    f"Upload {job_id} is {job.state.value}; only uploaded files can be shared.",
+                )
+            targets = links.targets_for([(job.id, job.destination)])
+        else:
+            targets = str(target_or_job)
+        try:
+            r = links.make_link(
+                targets,
+                self.settings["link_expire"] if expire is None else expire,
+                self.settings["rclone_path"],
+            )
+        except (ValueError, rclone_binary.RcloneError) as e:
+            return None, str(e)
+        if r.url is not None and job is not None:
+            self._keep_link(r, r.url)
+        return r.url, r.error
+
+    def _keep_link(self, r: Any, url: str) -> None:
+        from skylift.core import links
+
+        if self._service is not None:
+            engine = self._service.engine
+            done = [(j.id, j.destination) for j in engine.jobs() if j.state is JobState.DONE]
+            engine.set_link(links.sharing(r, done), url)
+            return
+        assert self._client is not None
+        status = self._client.request("status")["status"]
+        done = [(j["id"], j["destination"]) for j in status["jobs"] if j["state"] == "done"]
+        self._client.request("set_link", ids=links.sharing(r, done), link=url)
 
     def get_job(self, job_id: int) -> Job | None:
         jobs = self._jobs([job_id])

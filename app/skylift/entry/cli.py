@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "gui",
     "preset",
     "verify",
+    "link",
 }
 
 
@@ -91,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     ve = sub.add_parser("verify", help="check that remote copies match the local files")
     ve.add_argument("--all", action="store_true", help="every uploaded file still in the queue")
     ve.add_argument("ids", nargs="*", type=int, metavar="JOB_ID")
+    lk = sub.add_parser("link", help="print a share link for a file or folder on the remote")
+    lk.add_argument("target", nargs="?", metavar="REMOTE:PATH")
+    lk.add_argument("--expire", metavar="DURATION", help="e.g. 12h, 7d, 2w (default: link_expire)")
+    lk.add_argument("--job", type=int, metavar="JOB_ID", help="link the folder of this upload")
 
     sub.add_parser("gui", help=argparse.SUPPRESS)
     return p
@@ -675,7 +680,86 @@ def _verify_ids(ns: argparse.Namespace, jobs: Any) -> list[int]:
     return list(ns.ids)
 
 
+def cmd_link(ns: argparse.Namespace) -> int:
+    from skylift.core import links
+
+    settings = _settings()
+    try:
+        expire = links.checked_expire(
+            ns.expire if ns.expire is not None else settings["link_expire"]
+        )
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    done: list[tuple[int, str]] = []
+    if ns.job is not None:
+        if ns.target:
+            raise CliError("give REMOTE:PATH or --job JOB_ID, not both.")
+        job = _job_dict(ns.job)
+        if job is None:
+            raise CliError(f"there is no upload number {ns.job}.")
+        if job["state"] != "done":
+            raise CliError(
+                f"upload {ns.job} is {job['state']}, not uploaded; a share link needs the "
+                "file on the remote."
+            )
+        targets: Any = links.targets_for([(ns.job, job["destination"])])
+        done = [(int(j["id"]), j["destination"]) for j in _status()["jobs"] if j["state"] == "done"]
+    elif not ns.target:
+        raise CliError("say what to share: skylift link REMOTE:PATH, or --job JOB_ID.")
+    else:
+        try:
+            targets = links.checked_target(ns.target)
+        except ValueError as e:
+            raise CliError(str(e)) from None
+    result = links.make_link(targets, expire, settings["rclone_path"])
+    if result.note:
+        print(f"skylift: {result.note}", file=sys.stderr)
+    if result.url is None:
+        print(f"skylift: {result.error}", file=sys.stderr)
+        return RCLONE if result.kind is links.Kind.REMOTE else FAILED
+    print(result.url)
+    if ns.job is not None:
+        _store_link(links.sharing(result, done), result.url)
+    return OK
+
+
+def _job_dict(job_id: int) -> dict[str, Any] | None:
+    client = _client()
+    if client is not None:
+        jobs = client.request("jobs", ids=[job_id])["jobs"]
+        return dict(jobs[0]) if jobs else None
+    if not paths.queue_file().exists():
+        return None
+    store = Store(readonly=True)
+    try:
+        job = store.get(job_id)
+        return job.as_dict() if job is not None else None
+    finally:
+        store.close()
+
+
+def _store_link(ids: list[int], url: str) -> None:
+    """Keep the link on the jobs, in the engine that holds the queue (or here)."""
+    client = _client()
+    if client is not None:
+        client.request("set_link", ids=ids, link=url)
+        return
+    from skylift.entry.ipc import EngineLock
+
+    lock = EngineLock()
+    if not lock.acquire():
+        print("skylift: the link was not kept with the upload; Skylift is busy.", file=sys.stderr)
+        return
+    try:
+        store = Store()
+        store.set_fields(ids, link=url)
+        store.close()
+    finally:
+        lock.release()
+
+
 COMMANDS = {
+    "link": cmd_link,
     "upload": cmd_upload,
     "preset": cmd_preset,
     "verify": cmd_verify,

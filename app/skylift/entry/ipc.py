@@ -41,6 +41,7 @@ COMMANDS = {
     "resume",
     "reload",
     "verify",
+    "set_link",
 }
 
 
@@ -68,6 +69,7 @@ class EngineLock:
 
 
 _DEST = re.compile(r"^[^:\n\r\0]+:[^\n\r\0]*$")
+_LINK = re.compile(r"^https?://\S+$", re.I)
 
 
 def validate(msg: Any) -> dict[str, Any]:
@@ -77,7 +79,7 @@ def validate(msg: Any) -> dict[str, Any]:
     cmd = msg.get("cmd")
     if cmd not in COMMANDS:
         raise IpcError(f"unknown command {cmd!r}")
-    allowed = {"cmd", "paths", "to", "cwd", "ids", "all_failed", "files"}
+    allowed = {"cmd", "paths", "to", "cwd", "ids", "all_failed", "files", "link"}
     extra = set(msg) - allowed
     if extra:
         raise IpcError(f"unexpected fields: {', '.join(sorted(extra))}")
@@ -105,6 +107,10 @@ def validate(msg: Any) -> dict[str, Any]:
             raise IpcError("ids must be a list of job numbers")
     if "all_failed" in msg and not isinstance(msg["all_failed"], bool):
         raise IpcError("all_failed must be true or false")
+    if "link" in msg:
+        link = msg["link"]
+        if not isinstance(link, str) or len(link) > MAX_PATH_LEN or not _LINK.match(link):
+            raise IpcError("link must be one http(s) address")
     return msg
 
 

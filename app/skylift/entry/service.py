@@ -117,6 +117,8 @@ class EngineService(QObject):
         if cmd == "resume":
             e.resume()
             return {"ok": True}
+        if cmd == "set_link":
+            return {"ok": True, "ids": e.set_link(msg.get("ids", []), msg.get("link", ""))}
         if cmd == "reload":
             self.reload_settings()
             return {"ok": True}

@@ -24,6 +24,7 @@ from skylift.ui.prefs import ui_state
 from skylift.ui.queue_model import Filter, QueueModel
 from skylift.ui.queue_window import QueueWindow
 from skylift.ui.settings_dialog import SettingsDialog
+from skylift.ui.share import LinkCopier
 from skylift.ui.tray import Tray
 from skylift.ui.widgets import Tone
 
@@ -77,6 +78,9 @@ class SkyliftApp(QObject):
         self.tray.icon.messageClicked.connect(self._message_clicked)
 
         self.notifier = Notifier(self.engine, self._notify, self)
+        self.share = LinkCopier(self.engine, self)
+        self.share.copied.connect(self._link_copied)
+        self.share.failed.connect(self._link_failed)
         service.on_show = self.show_window
         self._wrap_ipc()
 
@@ -166,16 +170,43 @@ class SkyliftApp(QObject):
         if self.tray_shown:
             self.tray.show_message(note.title, note.body, warning=note.failed > 0)
         else:
-            text = note.title + (f". {note.body}" if note.body else ".")
+            body = "" if note.share else note.body  # the window offers a button instead
+            text = note.title + (f". {body}" if body else ".")
             tone = Tone.WARNING if note.failed else Tone.INFO
-            self.window.show_message(text, tone, timeout_ms=0)
+            share = self.copy_batch_link if note.share else None
+            action = "Copy share link" if note.share else ""
+            self.window.show_message(text, tone, action, share, timeout_ms=0)
             QApplication.alert(self.window)
 
     def _message_clicked(self) -> None:
-        self.show_window()
         note = self.notifier.last
+        if note is not None and note.share and not note.failed:
+            # a batch that went well: the click copies its link (the tray icon opens
+            # the window); the answer comes as a second notification
+            self.copy_batch_link()
+            return
+        self.show_window()
         if note is not None and note.failed:
             self.window.show_filter(Filter.FAILED)
+
+    def copy_batch_link(self) -> None:
+        note = self.notifier.last
+        if note is not None and note.share:
+            self.share.copy_for(note.share)
+
+    def _link_copied(self, url: str, target: str, note: str) -> None:
+        self._tell("Share link copied", f"The link to {target} is on the clipboard. {note}")
+
+    def _link_failed(self, error: str) -> None:
+        self._tell("No share link", error, warning=True)
+
+    def _tell(self, title: str, body: str, warning: bool = False) -> None:
+        if self.tray_shown:
+            self.tray.show_message(title, body.strip(), warning=warning)
+        else:
+            self.window.show_message(
+                f"{title}: {body.strip()}", Tone.WARNING if warning else Tone.INFO
+            )
 
     # --- requests from other Skylift processes ------------------------------------------
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from skylift.core import links
 from skylift.core.engine import ALREADY_UPLOADED, Engine
 from skylift.core.settings import Settings
 from skylift.core.store import Job, JobState
@@ -20,6 +21,7 @@ _PHOTO_SUFFIXES = (
 )
 PHOTO_EXTENSIONS = frozenset(f".{s}" for s in _PHOTO_SUFFIXES.split(" "))
 NOTIFY_FAILURES = "notify_failures"
+SHARE_HINT = "Click to copy a share link."
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Note:
     title: str
     body: str
     failed: int  # > 0: the queue opens on its Failed tab when this is clicked
+    share: tuple[int, ...] = ()  # uploaded jobs whose share link a click copies
 
 
 def _noun(jobs: Sequence[Job]) -> tuple[str, str]:
@@ -67,7 +70,12 @@ def compose(
     where = common_destination([j.destination for j in done])
     uploaded = f"{fmt.count(len(done), one, many)} uploaded to {where}"
     if not say_failed:
-        return Note(uploaded, _checked(done), 0)
+        checked = _checked(done)
+        # whether the remote can make links is only known by asking it: the click asks
+        if links.common_folder(j.destination for j in done) is None:
+            return Note(uploaded, checked, 0)
+        body = f"{checked} {SHARE_HINT}" if checked else SHARE_HINT
+        return Note(uploaded, body, 0, tuple(j.id for j in done))
     reasons = Counter(j.error or "The upload failed." for j in failed)
     reason, n = reasons.most_common(1)[0]
     if len(failed) == 1:

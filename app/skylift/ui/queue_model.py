@@ -72,6 +72,7 @@ class Row:
         "error",
         "eta",
         "id",
+        "link",
         "name",
         "note",
         "path",
@@ -108,6 +109,7 @@ class Row:
         self.error = job.error
         self.verified = job.verified
         self.note = job.note
+        self.link = job.link
         if job.state is not JobState.UPLOADING:
             self.speed = 0.0
             self.eta = -1.0
@@ -444,6 +446,8 @@ class QueueModel(QAbstractTableModel):
             return r.dest
         if col == Col.STATUS:
             text = self.status_text(r)
+            if r.state is JobState.DONE and r.link:
+                text += f"\nShare link: {r.link}"
             if r.state is JobState.FAILED and r.attempts:
                 text += f"\n(tried {fmt.count(r.attempts, 'time')})"
             return text

@@ -70,6 +70,7 @@ from skylift.ui.queue_model import (
     QueueFilter,
     QueueModel,
 )
+from skylift.ui.share import LinkCopier
 from skylift.ui.widgets import Banner, Tone
 
 # ends with the display name, so Qt does not append it again
@@ -317,6 +318,7 @@ class QueueWindow(QMainWindow):
 
         self._build_actions()
         self._build_toolbar()
+        self._build_sharing()
 
         self.problem_banner = Banner(self)
         self.problem_banner.actionTriggered.connect(self.settingsRequested)
@@ -646,6 +648,8 @@ class QueueWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.act_open_folder)
         menu.addAction(self.act_copy_dest)
+        self.act_share_link.setEnabled(bool(states) and states == {"done"})
+        menu.addAction(self.act_share_link)
         return menu
 
     def _context_menu(self, pos: QPoint) -> None:
@@ -691,6 +695,33 @@ class QueueWindow(QMainWindow):
             return
         text = "\n".join(str(i.data(DESTINATION_ROLE)) for i in rows)
         QGuiApplication.clipboard().setText(text)
+
+    # --- share links ------------------------------------------------------------------
+
+    def _build_sharing(self) -> None:
+        self.act_share_link = QAction("Copy share link", self)
+        self.act_share_link.setToolTip(
+            "Make a link to the folder on the remote (or the file, where the remote can only "
+            "share files) and copy it, to send to a client"
+        )
+        self.act_share_link.triggered.connect(self.copy_share_link)
+        self.share = LinkCopier(self.engine, self)
+        self.share.started.connect(self._link_started)
+        self.share.copied.connect(self._link_copied)
+        self.share.failed.connect(self._link_failed)
+
+    def copy_share_link(self) -> None:
+        self.share.copy_for(self.selected_ids(), one_folder=True)
+
+    def _link_started(self, target: str) -> None:
+        self.show_message(f"Making a share link for {target}…", Tone.INFO, timeout_ms=0)
+
+    def _link_copied(self, url: str, target: str, note: str) -> None:
+        text = f"Share link for {target} copied to the clipboard."
+        self.show_message(f"{text} {note}" if note else text, Tone.INFO, timeout_ms=10000)
+
+    def _link_failed(self, error: str) -> None:
+        self.show_message(error, Tone.ERROR, timeout_ms=0)
 
     # --- queue-wide actions -------------------------------------------------------------
 
