@@ -208,7 +208,7 @@ class Engine(QObject):
             jobs.append(d)
         return status_object(c, self._paused, jobs, self.metrics())
 
-    def metrics(self) -> dict[str, object]:
+    def metrics(self) -> metrics.Metrics:
         """The statistics: ``status --json``'s ``metrics`` object."""
         return metrics.compute(self.store.metrics_totals(), self.speed(), self.bandwidth.points())
 
@@ -886,7 +886,7 @@ def status_object(
     counts: dict[str, int],
     paused: bool,
     jobs: list[dict[str, object]],
-    metrics_: dict[str, object] | None = None,
+    metrics_: metrics.Metrics | None = None,
 ) -> dict[str, object]:
     total = sum(counts.values())
     return {

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 STEP_S = 10.0  # one point of history per this many seconds
 WINDOW_S = 3600.0  # how much history is kept
@@ -33,6 +34,20 @@ class Totals:
     average_seconds: float | None = None  # of done jobs that moved bytes
 
 
+class Metrics(TypedDict):
+    """The ``metrics`` object of ``skylift status --json``."""
+
+    success_rate: float | None  # done / (done + failed); None before any finished
+    average_upload_seconds: float | None
+    failed: int
+    retried: int
+    retry_success_rate: float | None
+    queue_size: int
+    uploaded_bytes: int
+    bandwidth_bps: float
+    bandwidth_history: list[list[float]]  # [unix time, bytes per second], oldest first
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -41,7 +56,7 @@ def compute(
     totals: Totals,
     bandwidth_bps: float = 0.0,
     history: Sequence[tuple[float, float]] = (),
-) -> dict[str, object]:
+) -> Metrics:
     """The ``metrics`` object of ``skylift status --json``."""
     avg = totals.average_seconds
     return {
