@@ -104,7 +104,8 @@ class HistoryModel(QAbstractTableModel):
         self.search = ""
         self._rows: list[Job] = []
         self._ids: set[int] = set()
-        self._more = True
+        self._more = False  # until the first reload
+        self.live = False  # shown: the view may read more pages; hidden, nothing is read
         self._muted = QGuiApplication.palette().color(
             QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
         )
@@ -125,10 +126,10 @@ class HistoryModel(QAbstractTableModel):
         self.endResetModel()
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._more
+        return not parent.isValid() and self._more and self.live
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or not self._more:
+        if not self.canFetchMore(parent):
             return
         page = self.engine.history(self.search, PAGE, len(self._rows))
         self._more = len(page) == PAGE
@@ -305,11 +306,13 @@ class HistoryPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.model.live = True
         if not self._loaded or self._stale:
             self.reload()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
+        self.model.live = False
         self._reload_timer.stop()
 
     def _jobs_ended(self, _ids: list[int]) -> None:
