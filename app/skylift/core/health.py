@@ -51,10 +51,12 @@ class HealthState:
     ok: bool = True
     message: str = ""  # a plain sentence while failing
     failure_pending: bool = False  # an upload failed since the last check
+    verdicts: int = 0  # how many checks and uploads have reported
 
     def report(self, ok: bool, message: str = "") -> bool:
         """Record a verdict; True when ``ok`` changed."""
         changed = ok != self.ok
+        self.verdicts += 1
         self.ok = ok
         self.message = "" if ok else (message or "The remote did not answer.")
         self.failure_pending = False

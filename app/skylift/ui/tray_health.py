@@ -50,6 +50,7 @@ class HealthWatch(QObject):
         # failures already there at start were seen before; only new ones are news
         self._piled = engine.counts().get("failed", 0) > PILE_UP
         self.notes = 0
+        self.failed = engine.counts().get("failed", 0)  # as last seen
         self._connections = [
             engine.healthChanged.connect(self._health_changed),
             engine.summaryChanged.connect(self._counts_changed),
@@ -72,7 +73,7 @@ class HealthWatch(QObject):
             self._say(HEALTH_TITLE, self.engine.health_message)
 
     def _counts_changed(self) -> None:
-        failed = self.engine.counts().get("failed", 0)
+        failed = self.failed = self.engine.counts().get("failed", 0)
         if failed <= PILE_UP:
             self._piled = False
         elif not self._piled:
