@@ -554,6 +554,8 @@ class Engine(QObject):
                 done = [i for i in done if i not in moved]
             changed = self.store.update(done, JobState.DONE, only_from=(JobState.UPLOADING,))
             self._ended(changed)
+            for i in changed:  # its last speed is not part of the speed now
+                self._progress.pop(i, None)
             if changed:
                 self._health_verdict(True, "")
             if changed and self._offline_target:
