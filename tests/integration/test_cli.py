@@ -286,6 +286,17 @@ def test_status_json_is_one_object(cli: Cli) -> None:
         "total": 0,
         "paused": False,
         "jobs": [],
+        "metrics": {
+            "success_rate": None,
+            "average_upload_seconds": None,
+            "failed": 0,
+            "retried": 0,
+            "retry_success_rate": None,
+            "queue_size": 0,
+            "uploaded_bytes": 0,
+            "bandwidth_bps": 0.0,
+            "bandwidth_history": [],
+        },
     }
 
 

@@ -20,8 +20,17 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from skylift.core import connection, paths, rclone_args, rclone_binary, rclone_events
+from skylift.core import (
+    connection,
+    health,
+    metrics,
+    paths,
+    rclone_args,
+    rclone_binary,
+    rclone_events,
+)
 from skylift.core import verify as remote_check
+from skylift.core.bandwidth import BandwidthSampler
 from skylift.core.messages import is_network, plain
 from skylift.core.planner import Planned, Rejected, plan
 from skylift.core.remotes import Answer, RcloneCall
@@ -111,6 +120,7 @@ class Engine(QObject):
     problemChanged = Signal(str)  # "" when there is none; otherwise one plain sentence
     drained = Signal(list)  # ids of the jobs that ended since the queue was last idle
     onlineChanged = Signal(bool)  # False while the remote cannot be reached
+    healthChanged = Signal(bool)  # False while the last connection check failed
 
     def __init__(self, settings: Settings, store: Store, parent: QObject | None = None):
         super().__init__(parent)
@@ -155,6 +165,13 @@ class Engine(QObject):
         self._probe_timer = QTimer(self)
         self._probe_timer.setSingleShot(True)
         self._probe_timer.timeout.connect(self._start_probe)
+        self._probe_target = ""  # what the running probe checks
+        self.health = health.HealthState()
+        self._health_timer = QTimer(self)
+        self._health_timer.setSingleShot(True)
+        self._health_timer.timeout.connect(self._check_health)
+        self.bandwidth = BandwidthSampler(self)
+        self.bandwidth.due.connect(self._sample_bandwidth)
 
         restored = store.requeue_interrupted()
         if restored:
@@ -219,7 +236,24 @@ class Engine(QObject):
             if p is not None and j.state is JobState.UPLOADING:
                 d["bytes"] = p.bytes
             jobs.append(d)
-        return status_object(c, self._paused, jobs)
+        return status_object(c, self._paused, jobs, self.metrics())
+
+    def metrics(self) -> metrics.Metrics:
+        """The statistics: ``status --json``'s ``metrics`` object."""
+        return metrics.compute(self.store.metrics_totals(), self.speed(), self.bandwidth.points())
+
+    def history(self, search: str = "", limit: int | None = None, offset: int = 0) -> list[Job]:
+        """Finished jobs, cleared ones included, newest first."""
+        return self.store.history(search, limit, offset)
+
+    @property
+    def health_ok(self) -> bool:
+        return self.health.ok
+
+    @property
+    def health_message(self) -> str:
+        """Why the last connection check failed, in one plain sentence; "" when healthy."""
+        return self.health.message
 
     # --- public: commands -------------------------------------------------------------
 
@@ -353,6 +387,17 @@ class Engine(QObject):
             self.jobsChanged.emit(id_list)
         return id_list
 
+    def clear_history(self) -> list[int]:
+        """Forget every finished job, the history's and the queue's."""
+        gone = self.store.clear_history()
+        self._failed_offline.difference_update(gone)
+        self._counts_dirty = True
+        self._summary_dirty = True
+        if gone:
+            self.jobsRemoved.emit(gone)
+        self._arm_health()
+        return gone
+
     def pause(self) -> None:
         if self._paused:
             return
@@ -386,8 +431,10 @@ class Engine(QObject):
             self._wake_timer,
             self._stall_timer,
             self._probe_timer,
+            self._health_timer,
         ):
             timer.stop()
+        self.bandwidth.stop()
         if self._probe is not None:
             self._probe.finished.disconnect()
             self._probe.stop_now()
@@ -418,6 +465,7 @@ class Engine(QObject):
             self.problemChanged.emit(text)
 
     def _schedule(self) -> None:
+        self._arm_health()
         if self._paused or self._asleep or not self.settings["enabled"] or self._runs:
             return
         now = time.time()
@@ -536,6 +584,8 @@ class Engine(QObject):
         log.info("uploading %d file(s) from %s to %s", len(ids), run.source, run.dest)
         self.processes_started += 1
         proc.start()
+        self.bandwidth.wake()
+        self._health_timer.stop()  # the upload itself tells
 
     # --- rclone's events --------------------------------------------------------------
 
@@ -602,6 +652,10 @@ class Engine(QObject):
                 self._requeue_changed(moved)
                 done = [i for i in done if i not in moved]
             self._done(run, done)
+            for i in done:  # its last speed is not part of the speed now
+                self._progress.pop(i, None)
+            if done:
+                self._health_verdict(True, "")
             if done and self._offline_target:
                 self._go_online()
 
@@ -909,11 +963,15 @@ class Engine(QObject):
     def _start_probe(self) -> None:
         if not self._offline_target or self._probe is not None:
             return
+        self._run_probe(self._offline_target)
+
+    def _run_probe(self, target: str) -> None:
         found = self._rclone()
         if found is None:
             return
         rclone, env = found
-        probe = RcloneRun(connection.args(rclone, self._offline_target), env, self)
+        self._probe_target = target
+        probe = RcloneRun(connection.args(rclone, target), env, self)
         self._probe_messages = []
         probe.events.connect(self._probe_events)
         probe.finished.connect(self._probe_finished)
@@ -929,16 +987,18 @@ class Engine(QObject):
         if self._probe is not None:
             self._probe.deleteLater()
         self._probe = None
-        ok, _ = connection.verdict(
-            self._offline_target or "x:",
+        ok, reason = connection.verdict(
+            self._probe_target or "x:",
             code,
             "" if code == 0 else "\n".join(self._probe_messages),
         )
-        if ok and not crashed:
+        self._health_verdict(ok and not crashed, reason or "")
+        if ok and not crashed and self._probe_target == self._offline_target:
             self._go_online()
         elif self._offline_target:
             self._probe_delay = min(self._probe_delay * 2, PROBE_MAX)
             self._probe_timer.start(int(self._probe_delay * 1000))
+        self._arm_health()
 
     def network_changed(self, reachable: bool) -> None:
         """A hint from the platform (QNetworkInformation): check now instead of later."""
@@ -975,6 +1035,7 @@ class Engine(QObject):
             log.warning("upload of %s failed (attempt %d): %s", job.path, job.attempts, raw)
             # Skylift's own reasons are already plain sentences; rclone's are not
             reason = raw if raw.startswith("The ") else plain(raw, remote)
+            self.health.failure_pending = True
             permanent = reason in (VANISHED,) and not job.path.exists()
             if job.attempts <= retries and not permanent:
                 wait = min(delay * (2 ** (job.attempts - 1)), BACKOFF_CAP)
@@ -993,6 +1054,48 @@ class Engine(QObject):
                 if is_network(raw):
                     self._failed_offline.update(ended)
                 self._ended(ended)
+
+    # --- connection health and bandwidth ------------------------------------------------
+
+    def _arm_health(self) -> None:
+        c = self._counts
+        delay = health.next_check(
+            queued=c["queued"],
+            failed=c["failed"],
+            busy=bool(self._runs)
+            or self._probe is not None
+            or self._asleep
+            or bool(self._offline_target),
+            failure_pending=self.health.failure_pending,
+            healthy=self.health.ok,
+        )
+        if delay is None:
+            self._health_timer.stop()
+        elif not self._health_timer.isActive() or self._health_timer.remainingTime() > delay * 1000:
+            self._health_timer.start(int(delay * 1000))
+
+    def _check_health(self) -> None:
+        if self._runs or self._probe is not None or self._offline_target:
+            return
+        due = self.store.due(float("inf"), 1)
+        try:
+            target = (
+                health.target_for(due[0].destination) if due else self.settings.destination_root
+            )
+        except ValueError:
+            target = ""
+        if not target:
+            return
+        self._run_probe(target)
+
+    def _health_verdict(self, ok: bool, message: str) -> None:
+        if self.health.report(ok, message):
+            if not ok:
+                log.warning("connection check failed: %s", message)
+            self.healthChanged.emit(ok)
+
+    def _sample_bandwidth(self) -> None:
+        self.bandwidth.record(self.speed(), bool(self._runs))
 
     def _requeue_changed(self, ids: list[int]) -> None:
         """Send again, once settled, files that changed while they were sent."""
@@ -1101,7 +1204,10 @@ def _batch_dir() -> str:
 
 
 def status_object(
-    counts: dict[str, int], paused: bool, jobs: list[dict[str, object]]
+    counts: dict[str, int],
+    paused: bool,
+    jobs: list[dict[str, object]],
+    metrics_: metrics.Metrics | None = None,
 ) -> dict[str, object]:
     total = sum(counts.values())
     return {
@@ -1114,4 +1220,5 @@ def status_object(
         "total": total,
         "paused": paused,
         "jobs": jobs,
+        "metrics": metrics_ if metrics_ is not None else metrics.compute(metrics.Totals()),
     }

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from skylift.core import paths
+from skylift.core.metrics import Totals
 
 log = logging.getLogger(__name__)
 
@@ -546,9 +547,10 @@ class Store:
 
     # --- history ----------------------------------------------------------------------
 
-    def history(self, search: str = "", limit: int | None = None) -> list[Job]:
+    def history(self, search: str = "", limit: int | None = None, offset: int = 0) -> list[Job]:
         """Finished jobs, cleared or not, newest first; ``search`` matches the local path,
-        the destination, the error or the link, ignoring case."""
+        the destination, the error or the link, ignoring case. ``offset`` skips that many
+        (with ``limit``: one page of a long history)."""
         sql = f"SELECT {_COLUMNS} FROM jobs WHERE state IN ('done', 'failed', 'cancelled')"
         args: list[Any] = []
         if search:
@@ -562,8 +564,8 @@ class Store:
             args += [pattern] * 4
         sql += " ORDER BY finished DESC, id DESC"
         if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, max(0, offset)]
         return [_row(r) for r in self._db.execute(sql, args)]
 
     def clear_history(self) -> list[int]:
@@ -577,6 +579,35 @@ class Store:
         ]
         self._db.execute("DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled')")
         return ids
+
+    def metrics_totals(self) -> Totals:
+        """Sums over every job, cleared ones included, for the statistics."""
+        r = self._db.execute(
+            "SELECT"
+            " total(state = 'done'),"
+            " total(state = 'failed'),"
+            " total(state = 'failed' AND cleared = 0),"
+            " total(state IN ('done', 'failed') AND attempts > 1),"
+            " total(state = 'done' AND attempts > 1),"
+            " total(state = 'queued'),"
+            " total(state = 'uploading'),"
+            " total(CASE WHEN state = 'done' THEN size END),"
+            # "Already uploaded" and the like moved nothing: no upload time to speak of
+            " avg(CASE WHEN state = 'done' AND note IS NULL THEN duration END)"
+            " FROM jobs"
+        ).fetchone()
+        n = [int(v) for v in r[:8]]
+        return Totals(
+            done=n[0],
+            failed=n[1],
+            failed_shown=n[2],
+            retried=n[3],
+            retried_done=n[4],
+            queued=n[5],
+            uploading=n[6],
+            uploaded_bytes=n[7],
+            average_seconds=r[8],
+        )
 
     # --- what was uploaded where --------------------------------------------------------
 

@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "verify",
     "link",
 }
+SUBCOMMANDS.add("history")
 
 
 class CliError(Exception):
@@ -60,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="counts and jobs")
     st.add_argument("--json", action="store_true", help="print one JSON object")
+
+    hi = sub.add_parser("history", help="finished uploads, newest first")
+    hi.add_argument("--search", default="", metavar="TEXT", help="match path, destination, error")
+    hi.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-': standard output)")
+    hi.add_argument("--limit", type=int, metavar="N", help="at most N (default: 100 in the table)")
 
     rt = sub.add_parser("retry", help="queue failed uploads again")
     rt.add_argument("--all-failed", action="store_true")
@@ -444,9 +450,12 @@ def _status() -> dict[str, Any]:
 
     if not paths.queue_file().exists():
         return status_object({}, False, [])
+    from skylift.core.metrics import compute
+
     store = Store(readonly=True)
     try:
-        return status_object(store.counts(), False, [j.as_dict() for j in store.jobs()])
+        jobs = [j.as_dict() for j in store.jobs()]
+        return status_object(store.counts(), False, jobs, compute(store.metrics_totals()))
     finally:
         store.close()
 
@@ -770,3 +779,15 @@ COMMANDS = {
     "test-connection": cmd_test_connection,
     "config": cmd_config,
 }
+
+
+def cmd_history(ns: argparse.Namespace) -> int:
+    from skylift.entry.history_cmd import run
+
+    try:
+        return run(ns.search, ns.csv, ns.limit)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+
+
+COMMANDS["history"] = cmd_history

@@ -72,3 +72,22 @@ def progress_line(done: int, total: int, speed_bps: float, eta_s: float) -> str:
     if left:
         parts.append(left)
     return " · ".join(parts)
+
+
+def rate(fraction: float | None) -> str:
+    """A share as people read it: ``97 %``, ``99.5 %``; ``—`` when there is none yet."""
+    if fraction is None or math.isnan(fraction):
+        return "—"
+    pct = max(0.0, min(1.0, fraction)) * 100
+    if 99 < pct < 100:
+        return f"{math.floor(pct * 10) / 10:.1f} %"  # 99.96 % is not 100 %
+    return f"{math.floor(pct):.0f} %" if pct < 100 else "100 %"
+
+
+def average_time(seconds: float | None) -> str:
+    """An average upload time: ``2.4 s`` below ten seconds, then as ``duration``."""
+    if seconds is None or seconds < 0 or math.isnan(seconds) or math.isinf(seconds):
+        return "—"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return duration(seconds)

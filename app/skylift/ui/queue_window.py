@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStackedWidget,
     QTabBar,
     QTableView,
     QToolBar,
@@ -58,6 +59,7 @@ from skylift.core.rclone_args import join_remote
 from skylift.ui import format as fmt
 from skylift.ui import status
 from skylift.ui.delegates import QueueDelegate
+from skylift.ui.history import HistoryPage
 from skylift.ui.icons import app_icon
 from skylift.ui.prefs import ui_state
 from skylift.ui.queue_model import (
@@ -71,6 +73,7 @@ from skylift.ui.queue_model import (
     QueueModel,
 )
 from skylift.ui.share import LinkCopier
+from skylift.ui.statistics import StatisticsPanel
 from skylift.ui.widgets import Banner, Tone
 
 # ends with the display name, so Qt does not append it again
@@ -338,7 +341,14 @@ class QueueWindow(QMainWindow):
         self.tabs.setDrawBase(False)
         for f in Filter:
             self.tabs.addTab(f.name.title())
-        self.tabs.currentChanged.connect(lambda i: self.proxy.set_mode(Filter(i)))
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.view)
+        self.history_page = HistoryPage(engine, self.pages)
+        self.statistics_page = StatisticsPanel(engine, self.pages)
+        for name, page in (("History", self.history_page), ("Statistics", self.statistics_page)):
+            self.pages.addWidget(page)
+            self.tabs.addTab(name)
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         central = QWidget(self)
         lay = QVBoxLayout(central)
@@ -349,7 +359,7 @@ class QueueWindow(QMainWindow):
         lay.addWidget(self.message_banner)
         lay.addWidget(self.dest_bar)
         lay.addWidget(self.tabs)
-        lay.addWidget(self.view, 1)
+        lay.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
         self.summary_bar = QProgressBar(self)
@@ -394,7 +404,9 @@ class QueueWindow(QMainWindow):
         self.act_retry_failed = QAction(_theme_icon("view-refresh"), "Retry all failed", self)
         self.act_retry_failed.triggered.connect(self.engine.retry_all_failed)
         self.act_clear = QAction(_theme_icon("edit-clear-history"), "Clear finished", self)
-        self.act_clear.setToolTip("Remove uploaded and cancelled files from the list")
+        self.act_clear.setToolTip(
+            "Hide uploaded and cancelled files from this list; the History tab keeps them"
+        )
         self.act_clear.triggered.connect(self.engine.clear_finished)
         self.act_settings = QAction(_theme_icon("configure"), "Settings…", self)
         self.act_settings.setShortcut(QKeySequence("Ctrl+,"))
@@ -768,6 +780,18 @@ class QueueWindow(QMainWindow):
 
     def show_filter(self, mode: Filter) -> None:
         self.tabs.setCurrentIndex(int(mode))
+
+    def _tab_changed(self, index: int) -> None:
+        """The filter tabs show the queue; the tabs after them show their own page."""
+        if index < len(Filter):
+            self.proxy.set_mode(Filter(index))
+            self.pages.setCurrentWidget(self.view)
+        else:
+            self.pages.setCurrentIndex(index - len(Filter) + 1)
+
+    def show_page(self, page: QWidget) -> None:
+        """Show the History or Statistics page."""
+        self.tabs.setCurrentIndex(len(Filter) + self.pages.indexOf(page) - 1)
 
     # --- messages -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from skylift.core.engine import Engine
 from skylift.ui import status
 from skylift.ui.icons import TrayState, app_icon, panel_is_dark, tray_icon
 from skylift.ui.queue_model import QueueModel
+from skylift.ui.tray_health import HealthWatch, health_line, tray_state
 
 TOOLTIP_INTERVAL_S = 1.0  # a tooltip change costs a D-Bus message on some desktops
 
@@ -78,6 +79,9 @@ class Tray(QObject):
             engine.pausedChanged.connect(self._changed),
             engine.problemChanged.connect(self._changed),
         ]
+        self.health = HealthWatch(engine, self)
+        self.health.note.connect(self._health_note)
+        self._connections.append(engine.healthChanged.connect(self._changed))
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             self._connections.append(hints.colorSchemeChanged.connect(self._scheme_changed))
@@ -88,13 +92,14 @@ class Tray(QObject):
     # --- state --------------------------------------------------------------------------
 
     def current_state(self) -> TrayState:
-        return status.tray_state(
+        state = status.tray_state(
             self.engine.counts(),
             self.engine.paused,
             self.engine.problem,
             self.model.offline,
             bool(self.engine.settings["enabled"]),
         )
+        return tray_state(state, self.engine.health_ok)
 
     def tooltip_text(self) -> str:
         state = self.current_state()
@@ -105,7 +110,10 @@ class Tray(QObject):
             self.engine.problem,
             self.model.offline_reason,
             bool(self.engine.settings["enabled"]),
-        )
+        ) + health_line(state, self.engine.health_ok, self.engine.health_message, self.model)
+
+    def _health_note(self, title: str, body: str) -> None:
+        self.show_message(title, body, warning=True)
 
     def _changed(self, *_: object) -> None:
         self.refresh()
@@ -119,6 +127,7 @@ class Tray(QObject):
             return
         self._disposed = True
         self._tooltip_timer.stop()
+        self.health.dispose()
         for c in self._connections:
             QObject.disconnect(c)
         self._connections = []
