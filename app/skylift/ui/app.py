@@ -143,6 +143,8 @@ class SkyliftApp(QObject):
 
     def settings_saved(self) -> None:
         self.engine.settings_changed()
+        if self.service.hot_folders is not None:
+            self.service.hot_folders.reload()
         self.window.set_destination_root(self.settings.destination_root)
         self.model.refresh_status()
         self.window.queue_pending()
@@ -325,7 +327,7 @@ def run(files: list[str]) -> int:
 
     settings = Settings.load()
     try:
-        service = EngineService(settings)
+        service = EngineService(settings, watch=True)
     except EngineBusy:
         if _hand_over(files):
             return 0
