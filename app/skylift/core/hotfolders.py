@@ -507,13 +507,20 @@ class HotFolders(QObject):
     def _check_candidates(self) -> None:
         settle = float(self.settings["settle_seconds"])
         now = time.monotonic()
+        deadline = now + SLICE_SECONDS
+        more = False
         for f in self.folders.values():
+            if more:
+                break
             if not f.available or not f.candidates:
                 continue
             dest_root = self._dest_root(f)
             ready: list[Planned] = []
             stamps: dict[str, tuple[int, int]] = {}
-            for path, c in list(f.candidates.items()):
+            for n, (path, c) in enumerate(list(f.candidates.items()), 1):
+                if n % 64 == 0 and time.monotonic() > deadline:
+                    more = True  # thousands at once: queue these, the rest in a moment
+                    break
                 try:
                     st = os.stat(path)
                 except OSError:
@@ -537,7 +544,10 @@ class HotFolders(QObject):
                 f.known.update(stamps)
                 log.info("queued %d file(s) from watched folder %s", len(ready), f.path)
                 self.foldersChanged.emit()
-        self._arm_settle()
+        if more:
+            self._settle_timer.start(0)
+        else:
+            self._arm_settle()
 
     # --- destinations -----------------------------------------------------------------
 
