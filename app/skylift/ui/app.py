@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from skylift.core.settings import Settings
 from skylift.core.store import StoreError
 from skylift.entry.service import EngineBusy, EngineService
+from skylift.ui.hot_folders_page import unavailable_text
 from skylift.ui.icons import APP_ID, app_icon
 from skylift.ui.notifications import Note, Notifier
 from skylift.ui.prefs import ui_state
@@ -76,6 +77,10 @@ class SkyliftApp(QObject):
         self.tray.icon.messageClicked.connect(self._message_clicked)
 
         self.notifier = Notifier(self.engine, self._notify, self)
+        self._folders_missing: list[str] = []
+        if service.hot_folders is not None:
+            service.hot_folders.foldersChanged.connect(self._folders_changed)
+            self._folders_changed()  # a folder may have been missing from the start
         service.on_show = self.show_window
         self._wrap_ipc()
 
@@ -117,6 +122,18 @@ class SkyliftApp(QObject):
         self.tray.show()
         self.tray_shown = True
 
+    def _folders_changed(self) -> None:
+        """Say plainly when a watched folder is missing, and when it is back."""
+        hot = self.service.hot_folders
+        missing = hot.unavailable() if hot is not None else []
+        if missing == self._folders_missing:
+            return
+        self._folders_missing = missing
+        text = unavailable_text(missing) if missing else ""
+        self.window.show_folder_notice(text)
+        self.tray.notice = text
+        self.tray.refresh()
+
     # --- windows ------------------------------------------------------------------------
 
     def show_window(self) -> None:
@@ -128,6 +145,8 @@ class SkyliftApp(QObject):
             self.settings_dialog.activateWindow()
             return self.settings_dialog
         dlg = SettingsDialog(self.settings, self.window)
+        if self.service.hot_folders is not None:
+            dlg.hot_page.watch_status(self.service.hot_folders)
         dlg.saved.connect(self.settings_saved)
         dlg.finished.connect(lambda _r: dlg.deleteLater())
         dlg.finished.connect(lambda _r: self._forget_dialog(dlg))

@@ -30,6 +30,7 @@ class Tray(QObject):
         self._dark: bool | None = None
         self._tooltip = ""
         self._tooltip_at = 0.0
+        self.notice = ""  # a line added to the tooltip, e.g. a watched folder missing
         self.icon = QSystemTrayIcon(self)
         self.icon.setToolTip("Skylift")
         self.menu = QMenu()
@@ -87,7 +88,7 @@ class Tray(QObject):
 
     def tooltip_text(self) -> str:
         state = self.current_state()
-        return status.tooltip(
+        text = status.tooltip(
             state,
             self.model.summary(),
             self.engine.counts(),
@@ -95,6 +96,7 @@ class Tray(QObject):
             self.model.offline_reason,
             bool(self.engine.settings["enabled"]),
         )
+        return f"{text}\n{self.notice}" if self.notice else text
 
     def _changed(self, *_: object) -> None:
         self.refresh()
