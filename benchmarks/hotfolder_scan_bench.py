@@ -109,8 +109,7 @@ def main() -> int:
         f"| {settle_longest * 1000:.0f} ms |"
     )
     print(
-        f"| rescan (all known) | {rescan:.2f} s | "
-        f"{longest.get('_scan_slice', 0.0) * 1000:.1f} ms |"
+        f"| rescan (all known) | {rescan:.2f} s | {longest.get('_scan_slice', 0.0) * 1000:.1f} ms |"
     )
     hf.stop()
     engine.shutdown()

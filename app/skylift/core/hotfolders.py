@@ -429,7 +429,7 @@ class HotFolders(QObject):
             else:
                 scan.seen.add(path)
                 self._found(f, path, rel, st)
-            if n % 64 == 0 and time.monotonic() > deadline:
+            if n % 8 == 0 and time.monotonic() > deadline:
                 return  # the timer brings us back after the event loop has had its turn
         self._scan_done(scan)
 
@@ -518,7 +518,7 @@ class HotFolders(QObject):
             ready: list[Planned] = []
             stamps: dict[str, tuple[int, int]] = {}
             for n, (path, c) in enumerate(list(f.candidates.items()), 1):
-                if n % 64 == 0 and time.monotonic() > deadline:
+                if n % 16 == 0 and time.monotonic() > deadline:
                     more = True  # thousands at once: queue these, the rest in a moment
                     break
                 try:
