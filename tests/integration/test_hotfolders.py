@@ -315,3 +315,40 @@ def test_settings_reload_adds_and_removes_folders(
     qtbot.waitUntil(lambda: settled(svc), timeout=30_000)
     assert sftp_server.file("Two/x.jpg").read_bytes() == b"x" * 10
     assert not unique_jobs_for(svc, one / "y.jpg")
+
+
+def test_a_failed_file_retried_by_hand_is_moved_once_uploaded(
+    qtbot: Any, tmp_path: Path, start: Start, sftp_server: Server
+) -> None:
+    folder = tmp_path / "Export"
+    folder.mkdir()
+    a = folder / "a.jpg"
+    a.write_bytes(b"a" * 2000)
+    # a destination folder the server cannot create: a file stands where it should be
+    sftp_server.file("Blocked").write_bytes(b"not a folder")
+    svc = start(folder, after_upload="move", destination="loop:/Blocked/Sub")
+    qtbot.waitUntil(
+        lambda: [j.state for j in unique_jobs_for(svc, a)] == [JobState.FAILED], timeout=60_000
+    )
+    [job] = unique_jobs_for(svc, a)
+    hf = hot(svc)
+    n = hf.scans
+    hf.rescan()
+    qtbot.waitUntil(lambda: hf.scans > n and settled(svc), timeout=30_000)
+    assert len(unique_jobs_for(svc, a)) == 1  # a failure is not queued again by itself
+    assert a.exists()
+
+    sftp_server.file("Blocked").unlink()
+    moved = folder / "Uploaded" / "a.jpg"
+
+    def retried_until_moved() -> bool:
+        # the server caches its listing for a second, so the first retry may still fail:
+        # press Retry again, as a person would
+        if svc.engine.job(job.id).state is JobState.FAILED:  # type: ignore[union-attr]
+            svc.engine.retry([job.id])
+        return moved.exists()
+
+    qtbot.waitUntil(retried_until_moved, timeout=60_000)
+    assert [j.id for j in unique_jobs_for(svc, a)] == [job.id]
+    assert sftp_server.file("Blocked/Sub/a.jpg").read_bytes() == b"a" * 2000
+    assert moved.read_bytes() == b"a" * 2000

@@ -119,3 +119,23 @@ def test_move_no_replace_keeps_an_existing_file(tmp_path: Path) -> None:
     move_no_replace(str(src), str(other))
     assert other.read_bytes() == b"new"
     assert not src.exists()
+
+
+def test_last_job_is_the_newest_even_when_cleared(tmp_path: Path) -> None:
+    from skylift.core.store import JobState, Store
+
+    store = Store(tmp_path / "q.sqlite3")
+    try:
+        f = tmp_path / "a.jpg"
+        assert store.last_job(str(f), "r:/a.jpg") is None
+        [first], _ = store.add([(f, "r:/a.jpg", 1, 1.0)], origin="/x")
+        store.update([first.id], JobState.DONE)
+        [second], _ = store.add([(f, "r:/a.jpg", 2, 2.0)], origin="/x")
+        store.update([second.id], JobState.DONE)
+        store.add([(f, "r:/other/a.jpg", 3, 3.0)])
+        store.clear_finished()
+        last = store.last_job(str(f), "r:/a.jpg")
+        assert last is not None and last.id == second.id and last.size == 2
+        assert last.origin == "/x" and last.cleared
+    finally:
+        store.close()

@@ -560,20 +560,32 @@ class HotFolders(QObject):
     # --- after upload -----------------------------------------------------------------
 
     def _jobs_changed(self, ids: list[int]) -> None:
-        ours = {i: f for f in self.folders.values() for i in ids if i in f.active}
-        if not ours:
+        movers = any(f.after_upload == "move" for f in self.folders.values())
+        # with a "move" folder every change is looked at: a job of it retried by hand is
+        # not among those it remembers as active, and must be moved when it succeeds
+        wanted = ids if movers else [i for i in ids if self._active_anywhere(i)]
+        if not wanted:
             return
         changed = False
-        for job in self.engine.jobs(ids=ours):
-            f = ours[job.id]
-            if job.state in ACTIVE:
+        for job in self.engine.jobs(ids=wanted):
+            f = self.folders.get(job.origin or "")
+            if f is None:
                 continue
-            f.active.discard(job.id)
-            changed = True
+            if job.state in ACTIVE:
+                if job.id not in f.active:
+                    f.active.add(job.id)
+                    changed = True
+                continue
+            if job.id in f.active:
+                f.active.discard(job.id)
+                changed = True
             if job.state is JobState.DONE and f.after_upload == "move":
                 self._move_uploaded(f, job)
         if changed:
             self.foldersChanged.emit()
+
+    def _active_anywhere(self, job_id: int) -> bool:
+        return any(job_id in f.active for f in self.folders.values())
 
     def _move_uploaded(self, f: Folder, job: Job) -> None:
         """Move an uploaded file to ``Uploaded/`` below its folder, keeping its place."""
