@@ -49,6 +49,8 @@ CHANGED = "The file changed while it was being uploaded; it is sent again once i
 SETTLE_SECONDS = 5.0
 ALREADY_UPLOADED = "Already uploaded"
 CHECK_TIMEOUT_S = 3600.0  # hashing a large batch on a slow remote takes a while
+HELD = "Its watched folder is not available; it is sent when the folder returns."
+HOLD_SECONDS = 30.0  # how often a held job looks for its folder again
 PROBE_FIRST = 5.0  # seconds before the first check that an unreachable remote is back
 PROBE_MAX = 60.0
 WAKE_GAP = 30.0  # seconds the clock may jump before Skylift assumes the computer slept
@@ -138,6 +140,9 @@ class Engine(QObject):
         self._counts_cache = store.counts()
         self._counts_dirty = False
         self.processes_started = 0  # rclone processes run, for tests and benchmarks
+        # watched folders (set by HotFolders): a job from one of them that is missing is
+        # held, not failed, while the folder itself is missing (a drive unplugged)
+        self.hold_origins: set[str] = set()
         self._offline_target = ""  # the remote that could not be reached, "" when online
         self._failed_offline: set[int] = set()  # out of retries because the remote was gone
         self._probe: RcloneRun | None = None
@@ -419,6 +424,37 @@ class Engine(QObject):
         self._set_problem("")
         self.kick(0)
 
+    def release_origin(self, origin: str) -> list[int]:
+        """The watched folder ``origin`` is back: its held jobs may go now."""
+        held = [
+            j.id
+            for j in self.store.jobs(states=(JobState.QUEUED,))
+            if j.origin == origin and j.error == HELD
+        ]
+        changed = self.store.update(held, JobState.QUEUED, next_try=0, only_from=(JobState.QUEUED,))
+        self._changed_now(changed)
+        if changed:
+            self.kick(0)
+        return changed
+
+    def _held(self, job: Job) -> bool:
+        return (
+            bool(job.origin)
+            and job.origin in self.hold_origins
+            and not os.path.isdir(str(job.origin))
+        )
+
+    def _hold(self, ids: list[int], only_from: tuple[JobState, ...]) -> None:
+        changed = self.store.update(
+            ids,
+            JobState.QUEUED,
+            error=HELD,
+            attempt_delta=-1 if JobState.UPLOADING in only_from else 0,
+            next_try=time.time() + HOLD_SECONDS,
+            only_from=only_from,
+        )
+        self._changed_now(changed)
+
     def kick(self, delay_ms: int = COALESCE_MS) -> None:
         if not self._kick_timer.isActive() or delay_ms == 0:
             self._kick_timer.start(delay_ms)
@@ -506,9 +542,10 @@ class Engine(QObject):
         the group of the oldest job first."""
         groups: dict[tuple[str, str, bool] | int, list[tuple[Job, rclone_args.Roots]]] = {}
         vanished: list[int] = []
+        held: list[int] = []
         for job in due:
             if not _is_file(str(job.path)):
-                vanished.append(job.id)
+                (held if self._held(job) else vanished).append(job.id)
                 continue
             r = rclone_args.roots(job.path, job.destination)
             key: tuple[str, str, bool] | int = (
@@ -524,6 +561,8 @@ class Engine(QObject):
                 only_from=(JobState.QUEUED,),
             )
             self._ended(changed)
+        if held:
+            self._hold(held, only_from=(JobState.QUEUED,))
         return sorted(groups.values(), key=lambda g: g[0][0].id)
 
     def _options(self, force: bool = False) -> rclone_args.Options:
@@ -1032,6 +1071,9 @@ class Engine(QObject):
             if job.state is not JobState.UPLOADING:
                 continue
             raw = failures[job.id]
+            if self._held(job):
+                self._hold([job.id], only_from=(JobState.UPLOADING,))
+                continue
             log.warning("upload of %s failed (attempt %d): %s", job.path, job.attempts, raw)
             # Skylift's own reasons are already plain sentences; rclone's are not
             reason = raw if raw.startswith("The ") else plain(raw, remote)

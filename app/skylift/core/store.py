@@ -320,6 +320,15 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         return [_row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
+    def last_job(self, path: str, destination: str) -> Job | None:
+        """The newest job, cleared or not, that sent ``path`` to ``destination``."""
+        r = self._db.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE path = ? AND destination = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (path, destination),
+        ).fetchone()
+        return _row(r) if r else None
+
     def due(self, now: float, limit: int) -> list[Job]:
         """Queued jobs whose backoff has passed, oldest first."""
         rows = self._db.execute(

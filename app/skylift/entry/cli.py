@@ -14,7 +14,7 @@ from typing import Any
 from skylift import __version__
 from skylift.core import connection, logs, paths, rclone_binary
 from skylift.core.planner import plan
-from skylift.core.settings import KEYS, SettingError, Settings, parse_value
+from skylift.core.settings import KEYS, SettingError, Settings, parse_value, validate_destination
 from skylift.core.store import JobState, Store, StoreError, explain
 
 OK, FAILED, USAGE, RCLONE = 0, 1, 2, 3
@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "link",
 }
 SUBCOMMANDS.add("history")
+SUBCOMMANDS.add("watch")
 
 
 class CliError(Exception):
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     lk.add_argument("--expire", metavar="DURATION", help="e.g. 12h, 7d, 2w (default: link_expire)")
     lk.add_argument("--job", type=int, metavar="JOB_ID", help="link the folder of this upload")
 
+    _watch_parser(sub)
     sub.add_parser("gui", help=argparse.SUPPRESS)
     return p
 
@@ -767,6 +769,105 @@ def _store_link(ids: list[int], url: str) -> None:
         lock.release()
 
 
+# --- hot folders -------------------------------------------------------------------------
+
+
+def _watch_parser(sub: Any) -> None:
+    w = sub.add_parser("watch", help="hot folders: upload what lands in a folder")
+    ws = w.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ws.add_parser("list", help="the watched folders")
+    a = ws.add_parser("add", help="watch a folder")
+    a.add_argument("folder", metavar="FOLDER")
+    a.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
+    a.add_argument("--flat", action="store_true", help="put files from subfolders directly in it")
+    a.add_argument(
+        "--move-after-upload",
+        action="store_true",
+        help="move each uploaded file to an Uploaded folder inside the watched folder",
+    )
+    r = ws.add_parser("remove", help="stop watching a folder")
+    r.add_argument("folder", metavar="FOLDER")
+
+
+def _folder_arg(text: str) -> str:
+    return os.path.normpath(os.path.abspath(os.path.expanduser(text)))
+
+
+def _save_watch(settings: Settings, folders: list[dict[str, Any]]) -> None:
+    try:
+        settings["watch_folders"] = folders
+        settings.save()
+    except SettingError as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(
+            f"the settings could not be saved ({e.strerror}); nothing changed."
+        ) from None
+    client = _client()
+    if client is not None:
+        client.request("reload")
+
+
+def cmd_watch(ns: argparse.Namespace) -> int:
+    settings = _settings()
+    folders: list[dict[str, Any]] = list(settings["watch_folders"])
+    if ns.action == "list":
+        if not folders:
+            print("No folder is watched; add one with 'skylift watch add FOLDER'.")
+            return OK
+        default = settings.destination_root or "(no destination set)"
+        for f in folders:
+            dest = f["destination"] or f"{default} (the default)"
+            how = "keeps subfolders" if f["subfolders"] else "flat"
+            if f["after_upload"] == "move":
+                how += ", moves uploaded files to Uploaded/"
+            missing = "" if os.path.isdir(f["path"]) else "  [not available]"
+            print(f"{f['path']} -> {dest}  ({how}){missing}")
+        return OK
+    folder = _folder_arg(ns.folder)
+    watched = [f["path"] for f in folders]
+    if ns.action == "remove":
+        if folder not in watched:
+            raise CliError(f"{folder} is not watched; see 'skylift watch list'.")
+        _save_watch(settings, [f for f in folders if f["path"] != folder])
+        print(f"No longer watching {folder}.")
+        return OK
+    if not os.path.exists(folder):
+        raise CliError(f"{folder} does not exist; nothing was changed.")
+    if not os.path.isdir(folder):
+        raise CliError(f"{folder} is not a folder; give the folder your photos are exported to.")
+    if folder in watched:
+        raise CliError(f"{folder} is already watched; see 'skylift watch list'.")
+    for other in watched:
+        if os.path.commonpath([folder, other]) in (folder, other):
+            raise CliError(
+                f"{folder} is inside or around the watched folder {other}, so its files "
+                "would be uploaded twice; watch one of them only."
+            )
+    dest = ""
+    if ns.to:
+        try:
+            dest = validate_destination(ns.to, "--to")
+        except SettingError as e:
+            raise CliError(str(e)) from None
+    entry = {
+        "path": folder,
+        "destination": dest,
+        "subfolders": not ns.flat,
+        "after_upload": "move" if ns.move_after_upload else "leave",
+    }
+    _save_watch(settings, [*folders, entry])
+    target = dest or settings.destination_root
+    if target:
+        print(f"Watching {folder}: new files are uploaded to {target}.")
+    else:
+        print(
+            f"Watching {folder}; no destination is set yet, so nothing is uploaded until "
+            "you set one with 'skylift config set remote NAME'."
+        )
+    return OK
+
+
 COMMANDS = {
     "link": cmd_link,
     "upload": cmd_upload,
@@ -778,6 +879,7 @@ COMMANDS = {
     "cancel": cmd_cancel,
     "test-connection": cmd_test_connection,
     "config": cmd_config,
+    "watch": cmd_watch,
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from skylift.core.engine import Engine
+from skylift.core.hotfolders import HotFolders
 from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
@@ -25,7 +26,10 @@ class EngineBusy(RuntimeError):
 class EngineService(QObject):
     """Owns the lock, the queue store, the engine and the socket the others talk to."""
 
-    def __init__(self, settings: Settings, parent: QObject | None = None):
+    def __init__(self, settings: Settings, parent: QObject | None = None, *, watch: bool = False):
+        """``watch``: also watch the hot folders. The long-running desktop app does;
+        a headless run (drain, upload --wait, the Python API) only empties the queue and
+        must not go on collecting files or hold jobs for a folder that is missing."""
         super().__init__(parent)
         self.lock = EngineLock()
         if not self.lock.acquire():
@@ -40,12 +44,17 @@ class EngineService(QObject):
         self.server = Server(self.handle, self)
         self.server.listen()
         self.hints = PlatformHints(self.engine, self)
+        self.hot_folders: HotFolders | None = (
+            HotFolders(settings, self.engine, self.store, self) if watch else None
+        )
         self.on_show: Callable[[], None] | None = None
         # `skylift FILE...` with no --to: the desktop app queues such files as a drop
         self.on_files: Callable[[list[str], str | None], dict[str, Any]] | None = None
         self.external_ids: set[int] = set()
 
     def close(self) -> None:
+        if self.hot_folders is not None:
+            self.hot_folders.stop()
         self.server.close()
         self.engine.shutdown()
         self.store.close()
@@ -57,6 +66,8 @@ class EngineService(QObject):
             with contextlib.suppress(ValueError):
                 self.settings[key] = fresh[key]
         self.engine.settings_changed()
+        if self.hot_folders is not None:
+            self.hot_folders.reload()
 
     # --- requests from other processes ------------------------------------------------
 

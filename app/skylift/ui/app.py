@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from skylift.core.settings import Settings
 from skylift.core.store import StoreError
 from skylift.entry.service import EngineBusy, EngineService
+from skylift.ui.hot_folders_page import unavailable_text
 from skylift.ui.icons import APP_ID, app_icon
 from skylift.ui.notifications import Note, Notifier
 from skylift.ui.prefs import ui_state
@@ -81,6 +82,10 @@ class SkyliftApp(QObject):
         self.share = LinkCopier(self.engine, self)
         self.share.copied.connect(self._link_copied)
         self.share.failed.connect(self._link_failed)
+        self._folders_missing: list[str] = []
+        if service.hot_folders is not None:
+            service.hot_folders.foldersChanged.connect(self._folders_changed)
+            self._folders_changed()  # a folder may have been missing from the start
         service.on_show = self.show_window
         self._wrap_ipc()
 
@@ -122,6 +127,18 @@ class SkyliftApp(QObject):
         self.tray.show()
         self.tray_shown = True
 
+    def _folders_changed(self) -> None:
+        """Say plainly when a watched folder is missing, and when it is back."""
+        hot = self.service.hot_folders
+        missing = hot.unavailable() if hot is not None else []
+        if missing == self._folders_missing:
+            return
+        self._folders_missing = missing
+        text = unavailable_text(missing) if missing else ""
+        self.window.show_folder_notice(text)
+        self.tray.notice = text
+        self.tray.refresh()
+
     # --- windows ------------------------------------------------------------------------
 
     def show_window(self) -> None:
@@ -133,6 +150,8 @@ class SkyliftApp(QObject):
             self.settings_dialog.activateWindow()
             return self.settings_dialog
         dlg = SettingsDialog(self.settings, self.window)
+        if self.service.hot_folders is not None:
+            dlg.hot_page.watch_status(self.service.hot_folders)
         dlg.saved.connect(self.settings_saved)
         dlg.finished.connect(lambda _r: dlg.deleteLater())
         dlg.finished.connect(lambda _r: self._forget_dialog(dlg))
@@ -148,6 +167,8 @@ class SkyliftApp(QObject):
 
     def settings_saved(self) -> None:
         self.engine.settings_changed()
+        if self.service.hot_folders is not None:
+            self.service.hot_folders.reload()
         self.window.set_destination_root(self.settings.destination_root)
         self.model.refresh_status()
         self.window.queue_pending()
@@ -357,7 +378,7 @@ def run(files: list[str]) -> int:
 
     settings = Settings.load()
     try:
-        service = EngineService(settings)
+        service = EngineService(settings, watch=True)
     except EngineBusy:
         if _hand_over(files):
             return 0

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-from skylift.core.engine import ALREADY_UPLOADED, Engine
+from skylift.core.engine import ALREADY_UPLOADED, HELD, Engine
 from skylift.core.store import Job, JobState
 from skylift.ui import format as fmt
 from skylift.ui.status import Summary, is_connection_error
@@ -411,6 +411,8 @@ class QueueModel(QAbstractTableModel):
                 return "Paused"
             if not self.engine.settings["enabled"]:
                 return "Queued (uploads are turned off in Settings)"
+            if r.error == HELD:
+                return "Waiting for its watched folder to return"
             if self.offline:
                 return f"Waiting for the remote: {r.error}" if r.error else "Waiting for the remote"
             if r.error:

@@ -326,6 +326,7 @@ class QueueWindow(QMainWindow):
         self.problem_banner = Banner(self)
         self.problem_banner.actionTriggered.connect(self.settingsRequested)
         self.tray_banner = Banner(self)
+        self.folder_banner = Banner(self)  # watched folders that are missing
         self.message_banner = Banner(self)
         self.message_banner.actionTriggered.connect(self._message_action)
         self._message_action_cb: Callable[[], None] | None = None
@@ -356,6 +357,7 @@ class QueueWindow(QMainWindow):
         lay.setSpacing(6)
         lay.addWidget(self.problem_banner)
         lay.addWidget(self.tray_banner)
+        lay.addWidget(self.folder_banner)
         lay.addWidget(self.message_banner)
         lay.addWidget(self.dest_bar)
         lay.addWidget(self.tabs)
@@ -819,6 +821,14 @@ class QueueWindow(QMainWindow):
             self.tray_banner.show_message(text, Tone.INFO)
         else:
             self.tray_banner.hide()
+
+    def show_folder_notice(self, text: str) -> None:
+        """A hot-folder problem (a folder missing); "" hides it."""
+        if text:
+            if text != self.folder_banner.text or self.folder_banner.isHidden():
+                self.folder_banner.show_message(text, Tone.WARNING, closable=True)
+        else:
+            self.folder_banner.hide()
 
     def _problem(self, text: str) -> None:
         if text:

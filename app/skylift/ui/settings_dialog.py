@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 from skylift.core.remotes import Answer, Call, RcloneQueries, Remote
 from skylift.core.settings import SettingError, Settings, parse_value
 from skylift.ui import autostart
+from skylift.ui.hot_folders_page import HotFoldersPage
 from skylift.ui.notifications import notify_failures_enabled, set_notify_failures
 from skylift.ui.preset_editor import PresetEditor
 from skylift.ui.remote_dialogs import BrowseDialog, NewRemoteDialog
@@ -314,11 +316,26 @@ class SettingsDialog(QDialog):
         # always the size its fields need, growing when a message appears under one
         # (Qt would otherwise cap the first size to 2/3 of the screen and crush rows)
         lay.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
-        lay.addWidget(where)
-        lay.addWidget(named)
-        lay.addWidget(how)
-        lay.addWidget(desk)
-        lay.addWidget(rc)
+        general = QWidget(self)
+        glay = QVBoxLayout(general)
+        glay.addWidget(where)
+        glay.addWidget(how)
+        glay.addWidget(desk)
+        glay.addWidget(rc)
+        self.hot_page = HotFoldersPage(self)
+        self.hot_page.browseRequested.connect(self.browse_hot_destination)
+        self.errors["watch_folders"] = self.hot_page.error
+        self.remote_combo.currentIndexChanged.connect(self._default_destination_changed)
+        self.folder_edit.textChanged.connect(self._default_destination_changed)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(general, "&General")
+        presets_page = QWidget(self)
+        play = QVBoxLayout(presets_page)
+        play.addWidget(named)
+        play.addStretch(1)
+        self.tabs.addTab(presets_page, "&Presets and links")
+        self.tabs.addTab(self.hot_page, "&Hot folders")
+        lay.addWidget(self.tabs)
         lay.addWidget(self.save_error)
         lay.addWidget(self.buttons)
 
@@ -339,6 +356,7 @@ class SettingsDialog(QDialog):
         self.skip_check.setChecked(bool(s["skip_uploaded"]))
         self.checksum_check.setChecked(bool(s["checksum"]))
         self.verify_check.setChecked(bool(s["verify"]))
+        self.hot_page.load(s)
 
     # --- remotes ------------------------------------------------------------------------
 
@@ -424,6 +442,25 @@ class SettingsDialog(QDialog):
         dlg.accepted.connect(lambda: self.folder_edit.setText(dlg.path))
         dlg.open()
         self.browse_dialog = dlg
+
+    def browse_hot_destination(self) -> None:
+        """Browse for a hot folder's destination: its own remote, else the default one."""
+        remote, start = self.hot_page.destination_remote()
+        if not remote:
+            remote, start = self.remote, self.folder_edit.text() or "/"
+        if not remote:
+            return
+        dlg = BrowseDialog(self.queries, remote, start, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(lambda: self.hot_page.set_destination(f"{dlg.remote}:{dlg.path}"))
+        dlg.open()
+        self.browse_dialog = dlg
+
+    def _default_destination_changed(self, *_: Any) -> None:
+        remote = self.remote
+        self.hot_page.set_default_destination(
+            f"{remote}:{self.folder_edit.text().strip() or '/'}" if remote else ""
+        )
 
     # --- testing ------------------------------------------------------------------------
 
@@ -521,6 +558,7 @@ class SettingsDialog(QDialog):
             "skip_uploaded": self.skip_check.isChecked(),
             "checksum": self.checksum_check.isChecked(),
             "verify": self.verify_check.isChecked(),
+            **self.hot_page.values(),
         }
 
     def validate(self) -> dict[str, Any] | None:
@@ -550,6 +588,8 @@ class SettingsDialog(QDialog):
                 if first_bad is None:
                     first_bad = self.buttons
         if first_bad is not None:
+            if not self.hot_page.error.isHidden():
+                self.tabs.setCurrentWidget(self.hot_page)
             first_bad.setFocus()
             return None
         return clean

@@ -32,6 +32,7 @@ class Tray(QObject):
         self._dark: bool | None = None
         self._tooltip = ""
         self._tooltip_at = 0.0
+        self.notice = ""  # a line added to the tooltip, e.g. a watched folder missing
         self.icon = QSystemTrayIcon(self)
         self.icon.setToolTip("Skylift")
         self.menu = QMenu()
@@ -103,7 +104,7 @@ class Tray(QObject):
 
     def tooltip_text(self) -> str:
         state = self.current_state()
-        return status.tooltip(
+        text = status.tooltip(
             state,
             self.model.summary(),
             self.engine.counts(),
@@ -111,6 +112,7 @@ class Tray(QObject):
             self.model.offline_reason,
             bool(self.engine.settings["enabled"]),
         ) + health_line(state, self.engine.health_ok, self.engine.health_message, self.model)
+        return f"{text}\n{self.notice}" if self.notice else text
 
     def _health_note(self, title: str, body: str) -> None:
         self.show_message(title, body, warning=True)
