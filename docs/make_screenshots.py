@@ -261,6 +261,11 @@ def scene(env: dict[str, str], tmp: Path, out: Path, procs: list[subprocess.Pope
     s["transfers"] = 2
     s["bwlimit"] = "900k"
     s["retries"] = 3
+    s["notify"] = False  # a balloon over the tray icon would take the clicks below
+    s["presets"] = [
+        {"name": "Novak wedding", "destination": "studio:/Clients/2024/Novak wedding"},
+        {"name": "Garcia family", "destination": "studio:/Clients/2024/Garcia"},
+    ]
     s.save()
 
     # the desktop: a background, a panel with a tray, then Skylift as a session starts it

@@ -278,6 +278,7 @@ def test_a_preset_without_a_remote_is_refused(qtbot: Any, dialog: SettingsDialog
     assert dialog.isVisible()
     assert "REMOTE:PATH" in dialog.errors["presets"].text()
     assert "not a duration" in dialog.errors["link_expire"].text()
+    assert dialog.tabs.currentIndex() == 1  # the page with what to fix is shown
     assert paths.settings_file().read_bytes() == before
     dialog.preset_editor.table.selectRow(0)
     dialog.preset_editor.remove_selected()

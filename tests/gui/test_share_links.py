@@ -147,6 +147,14 @@ def test_batch_notification_on_a_remote_without_links(
         "Google Drive, OneDrive or S3 to share.",
         True,
     )
+    # the next batch to that remote does not offer a link; its click opens the queue
+    more = make_files(tmp_path / "More", ["c.jpg"])
+    _upload(qtbot, service, more, "loop:/Photos/More")
+    note = app.notifier.last
+    assert note is not None and note.share == () and "share link" not in note.body
+    app.window.hide()
+    app.tray.icon.messageClicked.emit()
+    assert app.window.isVisible() and not app.share.running
 
 
 def test_without_a_tray_the_window_offers_the_link(

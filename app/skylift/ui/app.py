@@ -82,6 +82,7 @@ class SkyliftApp(QObject):
         self.share = LinkCopier(self.engine, self)
         self.share.copied.connect(self._link_copied)
         self.share.failed.connect(self._link_failed)
+        self.notifier.can_share = self.share.can_share
         self._folders_missing: list[str] = []
         if service.hot_folders is not None:
             service.hot_folders.foldersChanged.connect(self._folders_changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -107,6 +108,14 @@ def _checked(done: Sequence[Job]) -> str:
     return " ".join(parts)
 
 
+def _always(_remote: str) -> bool:
+    return True
+
+
+def _remote_of(jobs: Sequence[Job]) -> str:
+    return jobs[0].destination.partition(":")[0] if jobs else ""
+
+
 def notify_failures_enabled(settings: Settings) -> bool:
     return bool(settings.get(NOTIFY_FAILURES, True))
 
@@ -130,6 +139,8 @@ class Notifier(QObject):
         self.engine = engine
         self._show = show
         self.last: Note | None = None
+        # whether a remote can make share links; the app learns it from the first try
+        self.can_share: Callable[[str], bool] = _always
         engine.drained.connect(self.on_drained)
 
     def on_drained(self, ids: list[int]) -> None:
@@ -138,6 +149,10 @@ class Notifier(QObject):
         note = compose(jobs, bool(settings["notify"]), notify_failures_enabled(settings))
         if note is None:
             return
+        if note.share and not self.can_share(_remote_of(jobs)):
+            # this remote said it cannot make links: a click opens the queue instead
+            body = note.body.replace(SHARE_HINT, "").strip()
+            note = dataclasses.replace(note, body=body, share=())
         self.last = note
         self._show(note)
         self.noted.emit(note)

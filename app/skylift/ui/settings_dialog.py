@@ -588,8 +588,15 @@ class SettingsDialog(QDialog):
                 if first_bad is None:
                     first_bad = self.buttons
         if first_bad is not None:
-            if not self.hot_page.error.isHidden():
-                self.tabs.setCurrentWidget(self.hot_page)
+            # show the page that holds the first field to fix
+            for i in range(self.tabs.count()):
+                page = self.tabs.widget(i)
+                if page is not None and (first_bad is page or page.isAncestorOf(first_bad)):
+                    self.tabs.setCurrentIndex(i)
+                    break
+            else:
+                if not self.hot_page.error.isHidden():
+                    self.tabs.setCurrentWidget(self.hot_page)
             first_bad.setFocus()
             return None
         return clean

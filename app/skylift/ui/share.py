@@ -25,6 +25,7 @@ class LinkCopier(QObject):
         super().__init__(parent)
         self.engine = engine
         self.request: links.LinkRequest | None = None
+        self.cannot_share: set[str] = set()  # remotes whose backend has no public links
 
     @property
     def running(self) -> bool:
@@ -65,12 +66,18 @@ class LinkCopier(QObject):
         self.started.emit(targets[0].path)
         return True
 
+    def can_share(self, remote: str) -> bool:
+        """False once the remote has said it cannot make links (until Skylift restarts)."""
+        return remote not in self.cannot_share
+
     def _finished(self, url: str, error: str) -> None:
         req = self.request
         result = req.result if req is not None else None
         if result is None:
             return
         if not url:
+            if result.kind is links.Kind.UNSUPPORTED:
+                self.cannot_share.add(result.target.partition(":")[0])
             self.failed.emit(error)
             return
         QGuiApplication.clipboard().setText(url)
