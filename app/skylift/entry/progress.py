@@ -46,8 +46,16 @@ class ProgressPrinter:
             if j["state"] in FINISHED and j["id"] not in self._reported:
                 self._reported.add(j["id"])
                 self._clear()
-                if j["state"] == "done":
-                    print(f"uploaded  {j['path']} -> {j['destination']}", file=self.out)
+                if j["state"] == "done" and j.get("note") == "Already uploaded":
+                    print(f"unchanged {j['path']} (already at {j['destination']})", file=self.out)
+                elif j["state"] == "done":
+                    checked = str(j.get("verified") or "")
+                    how = ""
+                    if checked.startswith("hash:"):
+                        how = f" (verified, {checked[5:].upper()})"
+                    elif checked == "size":
+                        how = " (verified, size)"
+                    print(f"uploaded  {j['path']} -> {j['destination']}{how}", file=self.out)
                 elif j["state"] == "failed":
                     print(f"FAILED    {j['path']}: {j['error']}", file=self.out)
                 else:

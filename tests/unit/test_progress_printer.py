@@ -1,0 +1,36 @@
+"""What `skylift upload --wait` prints for each finished file."""
+
+from __future__ import annotations
+
+import io
+
+from skylift.entry.progress import ProgressPrinter
+
+
+def _job(i: int, state: str, **extra: object) -> dict[str, object]:
+    job = {"id": i, "path": f"/p/{i}.jpg", "destination": f"r:/d/{i}.jpg", "state": state}
+    job.update({"size": 10, "bytes": 10, "error": None, "note": None, "verified": None})
+    job.update(extra)
+    return job
+
+
+def test_each_finished_file_is_printed_once_with_what_was_checked() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    printer = ProgressPrinter(out, err)
+    jobs = [
+        _job(1, "done"),
+        _job(2, "done", verified="hash:md5"),
+        _job(3, "done", verified="size"),
+        _job(4, "done", note="Already uploaded"),
+        _job(5, "failed", error="The file no longer exists."),
+        _job(6, "uploading", bytes=5),
+    ]
+    printer.update(jobs, 0.0)
+    printer.update(jobs, 0.0)  # a second look prints nothing new
+    assert out.getvalue().splitlines() == [
+        "uploaded  /p/1.jpg -> r:/d/1.jpg",
+        "uploaded  /p/2.jpg -> r:/d/2.jpg (verified, MD5)",
+        "uploaded  /p/3.jpg -> r:/d/3.jpg (verified, size)",
+        "unchanged /p/4.jpg (already at r:/d/4.jpg)",
+        "FAILED    /p/5.jpg: The file no longer exists.",
+    ]
