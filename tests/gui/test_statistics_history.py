@@ -89,7 +89,7 @@ def test_history_searches_exports_and_clears(
     shown = {model.index(r, HCol.FILE).data() for r in range(4)}
     assert shown == {"wedding-1.jpg", "wedding-2.jpg", "portrait.jpg", "wedding-3.jpg"}
     row = next(r for r in range(4) if model.job_at(r).id == done[0])
-    assert model.index(row, HCol.VERIFIED).data() == "Checksum (MD5)"
+    assert model.index(row, HCol.VERIFIED).data() == "✓ MD5"
     assert model.index(row, HCol.LINK).data() == "https://example.com/s/abc"
     assert model.index(row, HCol.DESTINATION).data() == "loop:/Photos"
     row = next(r for r in range(4) if model.job_at(r).id == failed[0])

@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skylift.core.engine import Engine
+from skylift.core.engine import ALREADY_UPLOADED, Engine
 from skylift.core.history_export import local_time, write_csv
 from skylift.core.store import Job, JobState
+from skylift.core.verify import describe
 from skylift.ui import format as fmt
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -89,9 +90,13 @@ def verified_text(verified: str | None) -> str:
     if verified == "mismatch":
         return "Does not match"
     if verified.startswith("hash:"):
-        return f"Checksum ({verified[5:].upper()})"
+        return f"✓ {verified[5:].upper()}"
     if verified == "size":
-        return "Size"
+        return "✓ Size"
+    if verified == "checking":
+        return "Checking…"
+    if verified == "unverified":
+        return "Not checked"
     return verified
 
 
@@ -186,6 +191,8 @@ class HistoryModel(QAbstractTableModel):
                 return self._display(j, col) or None
             if col == HCol.STATE and j.note:
                 return j.note
+            if col == HCol.VERIFIED and j.verified:
+                return describe(j.verified)
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if col == HCol.SIZE else _LEFT
@@ -202,8 +209,9 @@ class HistoryModel(QAbstractTableModel):
         if col == HCol.DESTINATION:
             return folder_of(j.destination)
         if col == HCol.STATE:
-            text = STATE_TEXT.get(j.state, j.state.value)
-            return f"{text} ({j.note.rstrip('.').lower()})" if j.note else text
+            if j.note == ALREADY_UPLOADED:
+                return "Already there"
+            return STATE_TEXT.get(j.state, j.state.value)
         if col == HCol.FINISHED:
             return local_time(j.finished)
         if col == HCol.SIZE:
@@ -273,7 +281,7 @@ class HistoryPage(QWidget):
         widths = {
             HCol.FILE: 14 * em,
             HCol.DESTINATION: 16 * em,
-            HCol.STATE: 8 * em,
+            HCol.STATE: 10 * em,
             HCol.FINISHED: self.fontMetrics().horizontalAdvance("2000-00-00 00:00") + 16,
             HCol.SIZE: 6 * em,
             HCol.VERIFIED: 8 * em,
