@@ -379,7 +379,8 @@ class QueueWindow(QMainWindow):
         self._drop_hint = False
         engine.summaryChanged.connect(self.refresh_summary)
         engine.problemChanged.connect(self._problem)
-        engine.pausedChanged.connect(lambda _p: self.refresh_summary())
+        # a bound method, so the connection ends with the window (a lambda would outlive it)
+        engine.pausedChanged.connect(self._paused_changed)
         model.rowsInserted.connect(self._update_empty)
         model.rowsRemoved.connect(self._update_empty)
         model.modelReset.connect(self._update_empty)
@@ -744,6 +745,9 @@ class QueueWindow(QMainWindow):
             self.engine.resume()
         else:
             self.engine.pause()
+
+    def _paused_changed(self, _paused: bool) -> None:
+        self.refresh_summary()
 
     def refresh_summary(self) -> None:
         counts = self.engine.counts()
