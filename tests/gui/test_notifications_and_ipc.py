@@ -99,19 +99,18 @@ def test_skylift_files_from_another_process_are_queued_in_the_running_app(
 
 
 def test_macos_open_with_reaches_the_queue(
-    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path, qapp: Any
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
 ) -> None:
+    from PySide6.QtCore import QEvent
     from PySide6.QtGui import QFileOpenEvent
 
-    from skylift.ui.app import FileOpenFilter
+    from skylift.ui.app import opened_file
 
     app = make_app()
     (f,) = make_files(tmp_path, ["from-finder.jpg"])
-    opener = FileOpenFilter(lambda paths: app.upload_from_elsewhere(paths, None))
-    qapp.installEventFilter(opener)
-    try:
-        qapp.sendEvent(qapp, QFileOpenEvent(str(f)))
-    finally:
-        qapp.removeEventFilter(opener)
+    path = opened_file(QFileOpenEvent(str(f)))
+    assert path == str(f)
+    assert opened_file(QEvent(QEvent.Type.Show)) is None
+    app.open_files([path])
     assert [j.destination for j in paused_service.engine.jobs()] == ["loop:/Photos/from-finder.jpg"]
     assert app.window.isVisible()

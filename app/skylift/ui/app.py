@@ -237,6 +237,10 @@ class SkyliftApp(QObject):
         kept for later when no remote is set yet (the service alone would refuse)."""
         self.service.on_files = self.upload_from_elsewhere
 
+    def open_files(self, paths: list[str]) -> None:
+        """Files opened with Skylift from the file manager (macOS "Open With")."""
+        self.upload_from_elsewhere(paths, None)
+
     def upload_from_elsewhere(self, paths: list[str], cwd: str | None) -> dict[str, Any]:
         result = self.window.add_paths(paths, cwd=cwd)
         self.show_window()
@@ -310,20 +314,32 @@ class SkyliftApp(QObject):
         self.window.hide()
 
 
-class FileOpenFilter(QObject):
-    """macOS hands "Open With > Skylift" to the running app as QFileOpenEvents."""
+def opened_file(event: QEvent) -> str | None:
+    """The file of macOS's "Open With > Skylift" (a QFileOpenEvent), if this is one."""
+    if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+        return event.file() or None
+    return None
 
-    def __init__(self, on_files: Callable[[list[str]], object], parent: QObject | None = None):
-        super().__init__(parent)
-        self._on_files = on_files
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
-            path = event.file()
-            if path:
-                self._on_files([path])
-                return True
-        return False
+class SkyliftApplication(QApplication):
+    """The QApplication, which macOS tells about files opened with Skylift.
+
+    Overriding ``event`` sees only the application's own events. An application-wide
+    event filter written in Python would run for every event of every object, and
+    PySide wraps each of those objects for it, objects still being constructed
+    included, which crashes.
+    """
+
+    def __init__(self, argv: list[str]):
+        super().__init__(argv)
+        self.on_files: Callable[[list[str]], object] | None = None
+
+    def event(self, e: QEvent) -> bool:
+        path = opened_file(e)
+        if path is not None and self.on_files is not None:
+            self.on_files([path])
+            return True
+        return super().event(e)
 
 
 class _SignalWaker(QObject):
@@ -369,7 +385,7 @@ def run(files: list[str]) -> int:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         # "skylift" as argv[0]: X11 names the window class after it (not "__main__.py")
-        app = QApplication(["skylift"])
+        app = SkyliftApplication(["skylift"])
     app.setApplicationName("skylift")
     app.setApplicationDisplayName("Skylift")
     app.setOrganizationName("skylift")
@@ -396,8 +412,8 @@ def run(files: list[str]) -> int:
 
     controller = SkyliftApp(service)
     waker = _SignalWaker(controller.quit_now)
-    opener = FileOpenFilter(lambda paths: controller.upload_from_elsewhere(paths, None), app)
-    app.installEventFilter(opener)
+    if isinstance(app, SkyliftApplication):
+        app.on_files = controller.open_files
     controller.start(files, cwd=os.getcwd())
     log.info("desktop app started (tray: %s)", controller.tray_shown)
     code = app.exec()
