@@ -240,8 +240,6 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
     if not planned:
         raise CliError("there is no file to upload in what was given.")
-    from skylift.entry.service import EngineBusy
-
     rclone_checked = False
     for _ in range(_ATTEMPTS):
         handed = _hand_over(ns.paths, dest, ns.wait)
@@ -252,6 +250,8 @@ def cmd_upload(ns: argparse.Namespace) -> int:
             rclone_checked = True
         if not ns.wait or not settings["enabled"]:
             return _queue_only(planned, dest, settings)
+        from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
+
         try:
             return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
         except EngineBusy:
@@ -353,8 +353,6 @@ def _follow(client: Any, ids: list[int]) -> int:
     If the engine goes away (the app quit or crashed), its jobs are still queued: the
     next engine takes them, and that may be this process.
     """
-    from skylift.entry.service import EngineBusy
-
     for _ in range(_ATTEMPTS):
         if client is not None:
             code = _follow_remote(client, ids)
@@ -362,6 +360,8 @@ def _follow(client: Any, ids: list[int]) -> int:
                 return code
         client = _client()
         if client is None:
+            from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
+
             try:
                 return _run_headless(_settings(), lambda service: service.engine.jobs(ids=ids))
             except EngineBusy:
@@ -370,19 +370,19 @@ def _follow(client: Any, ids: list[int]) -> int:
 
 
 def _follow_remote(client: Any, ids: list[int]) -> int | None:
-    """Poll the running engine for ``ids`` until they end; None if it went away."""
+    """Follow ``ids`` in the running engine until they end; None if it went away."""
     from skylift.entry.ipc_client import IpcError
     from skylift.entry.progress import ProgressPrinter, poll_until
 
     printer = ProgressPrinter()
     rows: dict[int, dict[str, Any]] = {}
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"since": None, "poll": False}
     pending = list(ids)
 
     def finished() -> bool:
         nonlocal pending
         try:
-            reply = client.request("jobs", ids=pending)
+            reply = _news(client, pending, state)
         except IpcError:
             state["lost"] = True
             return True
@@ -395,7 +395,10 @@ def _follow_remote(client: Any, ids: list[int]) -> int | None:
             return True
         return not pending
 
-    poll_until(finished, 0.2)
+    while not finished():
+        if state["poll"]:
+            poll_until(finished, 0.2)
+            break
     printer.finish()
     if state.get("lost"):
         return None
@@ -405,6 +408,23 @@ def _follow_remote(client: Any, ids: list[int]) -> int | None:
 
 
 _FINISHED = ("done", "failed", "cancelled")
+
+
+def _news(client: Any, pending: list[int], state: dict[str, Any]) -> dict[str, Any]:
+    """The jobs among ``pending`` that changed, answered by the engine when they do.
+
+    An app from before the "wait" request is asked for all of them instead (polling).
+    """
+    if not state["poll"]:
+        fields: dict[str, Any] = {"ids": pending}
+        if state["since"] is not None:
+            fields["since"] = state["since"]
+        reply = client.request("wait", **fields)
+        if reply.get("ok"):
+            state["since"] = reply["seq"]
+            return dict(reply)
+        state["poll"] = True
+    return dict(client.request("jobs", ids=pending))
 
 
 def cmd_drain(ns: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
+from skylift.entry.waiters import Waiters
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class EngineService(QObject):
         self.settings = settings
         self.engine = Engine(settings, self.store, self)
         self.server = Server(self.handle, self)
+        self.waiters = Waiters(self.engine, self)
+        self.server.deferred = self.waiters.wait
         self.server.listen()
         self.hints = PlatformHints(self.engine, self)
         self.on_show: Callable[[], None] | None = None
@@ -46,6 +49,7 @@ class EngineService(QObject):
         self.external_ids: set[int] = set()
 
     def close(self) -> None:
+        self.waiters.close()
         self.server.close()
         self.engine.shutdown()
         self.store.close()
@@ -77,6 +81,7 @@ class EngineService(QObject):
             except ValueError as err:
                 return {"ok": False, "error": str(err)}
             ids = [j.id for j in result.jobs]
+            e.kick(0)  # the request brought all its files: no need to wait for more
             self.external_ids.update(ids)
             if msg.get("files") and self.on_show:
                 self.on_show()
