@@ -171,3 +171,36 @@ def test_upload_wait_follows_the_running_engine_by_waiting_not_polling(
     assert {j.state for j in service.engine.jobs()} == {JobState.DONE}
     for f in files:
         assert sftp_server.file(f"W/Set/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_a_lock_held_by_another_process_is_seen_without_qt(tmp_path: Path) -> None:
+    from skylift.entry.ipc import lock_path
+    from skylift.entry.ipc_client import engine_lock_held
+
+    assert not engine_lock_held()  # no lock file
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from skylift.entry.ipc import EngineLock\n"
+            "lock = EngineLock()\n"
+            "print(lock.acquire(), flush=True)\n"
+            "sys.stdin.read()\n"
+            "lock.release()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        assert engine_lock_held()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(30)
+    assert not engine_lock_held()  # released
+    # a lock file left by a process that is gone
+    Path(lock_path()).write_text(f"{holder.pid}\npython3\nhost\n")
+    assert not engine_lock_held()

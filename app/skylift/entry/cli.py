@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from skylift import __version__
-from skylift.core import connection, logs, paths, rclone_binary
+from skylift.core import logs, paths, rclone_binary
 from skylift.core.planner import plan
 from skylift.core.settings import KEYS, SettingError, Settings, parse_value
 from skylift.core.store import JobState, Store, StoreError, explain
@@ -241,11 +241,14 @@ def cmd_upload(ns: argparse.Namespace) -> int:
     if not planned:
         raise CliError("there is no file to upload in what was given.")
     rclone_checked = False
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         handed = _hand_over(ns.paths, dest, ns.wait)
         if handed is not None:
             return handed
-        if not rclone_checked:
+        if attempt == 0 and ns.wait and settings["enabled"] and _engine_starting():
+            continue  # another process is starting the engine: hand the files to it
+        headless = ns.wait and settings["enabled"]  # checks rclone itself, before queueing
+        if not rclone_checked and not headless:
             rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
             rclone_checked = True
         if not ns.wait or not settings["enabled"]:
@@ -261,6 +264,25 @@ def cmd_upload(ns: argparse.Namespace) -> int:
 
 
 _ATTEMPTS = 20
+
+
+def _engine_starting(seconds: float = 10.0) -> bool:
+    """Another process holds the engine's lock: wait for its socket, without loading Qt.
+
+    True once it answers; False when no live process holds the lock (or time is up).
+    """
+    import time
+
+    from skylift.entry.ipc_client import engine_lock_held
+
+    deadline = time.monotonic() + seconds
+    while engine_lock_held() and time.monotonic() < deadline:
+        client = _client()
+        if client is not None:
+            client.close()
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def _queue_only(planned: list[Any], dest: str, settings: Settings) -> int:
@@ -297,6 +319,8 @@ def _run_headless(settings: Settings, queue: Any) -> int:
         )
     service = EngineService(settings)
     try:
+        # exit 3 before queueing; a process that hands its files over never needs rclone
+        rclone_binary.find(settings["rclone_path"])
         own = queue(service) if queue else None
         rows = follow_engine(service, [j.id for j in own] if own is not None else None)
         if service.engine.problem:
@@ -554,6 +578,8 @@ def cmd_test_connection(ns: argparse.Namespace) -> int:
     settings = _settings()
     target = _destination(ns.target, settings)
     rclone_binary.find(settings["rclone_path"])
+    from skylift.core import connection
+
     ok, err = connection.test(target, settings["rclone_path"])
     if ok:
         print(f"{target} answers; uploads can go there.")
