@@ -204,3 +204,38 @@ def test_a_lock_held_by_another_process_is_seen_without_qt(tmp_path: Path) -> No
     # a lock file left by a process that is gone
     Path(lock_path()).write_text(f"{holder.pid}\npython3\nhost\n")
     assert not engine_lock_held()
+
+
+def test_the_engine_checks_rclone_in_the_background_when_it_starts(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skylift.core import rclone_binary
+
+    monkeypatch.setattr(rclone_binary, "_cache", {})
+    path = rclone_binary.unchecked()
+    assert path is not None  # a fresh profile: rclone's version is not known yet
+    svc = EngineService(Settings({"remote": "loop", "remote_path": "/W"}))
+    try:
+        qtbot.waitUntil(lambda: rclone_binary.unchecked() is None, timeout=30_000)
+    finally:
+        svc.close()
+    monkeypatch.setattr(rclone_binary, "_cache", {})
+    assert rclone_binary.unchecked() is None  # kept on disk for the next process
+    assert rclone_binary.find().path == path
+
+
+def test_an_rclone_version_answer_that_is_refused_is_not_kept(tmp_path: Path) -> None:
+    from skylift.core import rclone_binary
+
+    fake = tmp_path / "rclone"
+    fake.write_text("#!/bin/sh\necho 'rclone v1.50.0'\n")
+    fake.chmod(0o755)
+    assert rclone_binary.unchecked(str(fake)) == str(fake)
+    rclone_binary.remember(str(fake), "rclone v1.50.0\n")
+    rclone_binary.remember(str(fake), "not rclone\n")
+    assert rclone_binary.unchecked(str(fake)) == str(fake)
+    with pytest.raises(rclone_binary.RcloneError, match="too old"):
+        rclone_binary.find(str(fake))
+    rclone_binary.remember(str(fake), "rclone v1.66.0\n- os/version: x\n")
+    assert rclone_binary.unchecked(str(fake)) is None
+    assert rclone_binary.find(str(fake)).version == (1, 66, 0)

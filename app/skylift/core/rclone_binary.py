@@ -186,3 +186,33 @@ def child_environment(check_password: bool = True) -> dict[str, str]:
             "set; set it in the environment Skylift starts from so uploads can run unattended."
         )
     return env
+
+
+def unchecked(setting: str = "") -> str | None:
+    """The rclone ``find`` would use, if its version is not known yet; else None."""
+    for path in candidates(setting):
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                return None
+            if (path, mtime) in _cache:
+                return None
+            known = _read_disk_cache().get(path)
+            version = parse_version(str(known[1])) if known and known[0] == mtime else None
+            return None if version is not None and version >= MIN_VERSION else path
+    return None
+
+
+def remember(path: str, stdout: str) -> None:
+    """Keep what ``path version`` answered when it was run elsewhere (in the background);
+    an answer ``find`` would refuse is not kept, so ``find`` says why itself."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return
+    version = parse_version(stdout)
+    if version is None or version < MIN_VERSION:
+        return
+    _cache[(path, mtime)] = Rclone(path, version)
+    _write_disk_cache(path, mtime, stdout.splitlines()[0])

@@ -15,6 +15,7 @@ from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
 from skylift.entry.waiters import Waiters
+from skylift.entry.warmup import VersionWarmup
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class EngineService(QObject):
         self.server.deferred = self.waiters.wait
         self.server.listen()
         self.hints = PlatformHints(self.engine, self)
+        self.warmup = VersionWarmup(settings, self)
         self.on_show: Callable[[], None] | None = None
         # `skylift FILE...` with no --to: the desktop app queues such files as a drop
         self.on_files: Callable[[list[str], str | None], dict[str, Any]] | None = None
@@ -50,6 +52,7 @@ class EngineService(QObject):
 
     def close(self) -> None:
         self.waiters.close()
+        self.warmup.close()
         self.server.close()
         self.engine.shutdown()
         self.store.close()
