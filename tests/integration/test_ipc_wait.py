@@ -59,8 +59,11 @@ def queue(qtbot: Any, client: Client, folder: Path) -> list[int]:
 
 
 def test_a_wait_is_answered_when_one_of_its_jobs_changes(
-    qtbot: Any, tmp_path: Path, service: EngineService
+    qtbot: Any, tmp_path: Path, service: EngineService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from skylift.entry import waiters
+
+    monkeypatch.setattr(waiters, "WAIT_MAX_S", 600.0)  # only news answers it here
     make_files(tmp_path / "Set", ["a.jpg", "b.jpg"])
     client = Client()
     assert client.connect()
@@ -239,3 +242,20 @@ def test_an_rclone_version_answer_that_is_refused_is_not_kept(tmp_path: Path) ->
     rclone_binary.remember(str(fake), "rclone v1.66.0\n- os/version: x\n")
     assert rclone_binary.unchecked(str(fake)) is None
     assert rclone_binary.find(str(fake)).version == (1, 66, 0)
+
+
+def test_a_wait_with_no_news_is_answered_with_every_job_afresh(
+    qtbot: Any, tmp_path: Path, service: EngineService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skylift.entry import waiters
+
+    monkeypatch.setattr(waiters, "WAIT_MAX_S", 0.0)
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg"])
+    client = Client()
+    assert client.connect()
+    ids = queue(qtbot, client, tmp_path / "Set")
+    seq = ask(qtbot, client, "wait", ids=ids)["seq"]
+    reply = ask(qtbot, client, "wait", ids=ids, since=seq)  # paused: nothing changes
+    assert sorted(j["id"] for j in reply["jobs"]) == sorted(ids)
+    assert {j["state"] for j in reply["jobs"]} == {"queued"}
+    client.close()

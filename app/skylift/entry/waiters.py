@@ -4,10 +4,12 @@ Instead of asking for all its jobs several times a second, ``skylift upload --wa
 sends ``{"cmd": "wait", "ids": [...], "since": SEQ}`` and gets the answer once one of
 those jobs has changed after ``SEQ`` (its state, or its progress), or after at most
 ``WAIT_MAX_S`` with nothing new. The answer is that of "jobs", for the changed jobs
-only, plus ``seq`` to send back next time; a "wait" without ``since`` gets every job
-asked for at once. Changes are counted from the engine's own (batched) signals, so a
-change that happens between two requests is never missed: the next request sees
-that the job changed after the ``seq`` it brings.
+only, plus ``seq`` to send back next time; a "wait" without ``since``, or one that
+waited ``WAIT_MAX_S``, gets every job asked for. Changes are counted from the
+engine's own (batched) signals, so a change that happens between two requests is
+not missed: the next request sees that the job changed after the ``seq`` it brings.
+What changed is remembered for ``KEEP_S`` at least (a client asks again within
+milliseconds of an answer).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from skylift.entry.ipc import Reply
 
 WAIT_MAX_S = 1.0  # an answer at least this often, so the client can tell it is alive
 CHECK_MS = 250
+KEEP_S = 60.0
 
 
 @dataclass
@@ -62,6 +65,8 @@ class Waiters(QObject):
         self.seq = 0
         self._changed_at: dict[int, int] = {}  # job id -> seq of its last change
         self._waiting: list[_Waiter] = []
+        self._pruned_at = time.monotonic()
+        self._prune_below = 0  # changes up to this seq are forgotten at the next prune
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_MS)
         self._timer.timeout.connect(self._check)
@@ -103,6 +108,11 @@ class Waiters(QObject):
         self.seq += 1
         for i in ids:
             self._changed_at[i] = self.seq
+        now = time.monotonic()
+        if now - self._pruned_at >= KEEP_S:
+            below = self._prune_below
+            self._changed_at = {i: s for i, s in self._changed_at.items() if s > below}
+            self._pruned_at, self._prune_below = now, self.seq
 
     def _jobs_changed(self, ids: list[int]) -> None:
         self._touch(ids)
@@ -131,7 +141,8 @@ class Waiters(QObject):
             return
         self._waiting = keep
         for w in answering:
-            w.reply(self._answer(self._news(w)))
+            news = self._news(w)
+            w.reply(self._answer(news or w.ids))  # nothing new: all of them, afresh
         if not self._waiting:
             self._timer.stop()
 
