@@ -68,6 +68,7 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
 
 
 _cache: dict[tuple[str, float], Rclone] = {}
+_started: dict[str, subprocess.Popen[str]] = {}
 
 
 def probe(path: str) -> Rclone:
@@ -83,18 +84,24 @@ def probe(path: str) -> Rclone:
     if cached is not None and cached >= MIN_VERSION:
         _cache[(path, mtime)] = Rclone(path, cached)
         return _cache[(path, mtime)]
+    started = _started.pop(path, None)
     try:
-        out = subprocess.run(
-            [path, "version"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            stdin=subprocess.DEVNULL,
-            env=child_environment(check_password=False),
-        )
+        if started is not None:  # see start_check
+            stdout = started.communicate(timeout=20)[0]
+        else:
+            stdout = subprocess.run(
+                [path, "version"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                stdin=subprocess.DEVNULL,
+                env=child_environment(check_password=False),
+            ).stdout
     except (OSError, subprocess.SubprocessError) as e:
+        if started is not None:
+            started.kill()
         raise RcloneError(f"{path} could not be run ({e}); {UPGRADE_HINT}.") from None
-    version = parse_version(out.stdout)
+    version = parse_version(stdout)
     if version is None:
         raise RcloneError(f"{path} is not rclone (it does not answer 'rclone version').")
     if version < MIN_VERSION:
@@ -104,7 +111,7 @@ def probe(path: str) -> Rclone:
         )
     found = Rclone(path, version)
     _cache[(path, mtime)] = found
-    _write_disk_cache(path, mtime, out.stdout.splitlines()[0])
+    _write_disk_cache(path, mtime, stdout.splitlines()[0])
     return found
 
 
@@ -216,3 +223,22 @@ def remember(path: str, stdout: str) -> None:
         return
     _cache[(path, mtime)] = Rclone(path, version)
     _write_disk_cache(path, mtime, stdout.splitlines()[0])
+
+
+def start_check(setting: str = "") -> None:
+    """Start ``rclone version`` now, if its answer is not known, for ``find`` to collect
+    later: the check runs while the caller does other work (loads Qt)."""
+    try:
+        path = unchecked(setting)
+        if path is None or path in _started:
+            return
+        _started[path] = subprocess.Popen(
+            [path, "version"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=child_environment(check_password=False),
+        )
+    except (OSError, ValueError, RcloneError):
+        return  # find() checks again and says what is wrong

@@ -253,6 +253,7 @@ def cmd_upload(ns: argparse.Namespace) -> int:
             rclone_checked = True
         if not ns.wait or not settings["enabled"]:
             return _queue_only(planned, dest, settings)
+        rclone_binary.start_check(settings["rclone_path"])  # runs while Qt loads
         from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
 
         try:
