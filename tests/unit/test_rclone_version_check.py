@@ -40,3 +40,19 @@ def test_a_check_started_early_still_refuses_an_old_rclone(
     with pytest.raises(rclone_binary.RcloneError, match="too old"):
         rclone_binary.find(str(exe))
     assert runs.read_text().count("x") == 1
+
+
+def test_of_processes_started_together_one_starts_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rclone_binary, "_cache", {})
+    exe, runs = fake_rclone(tmp_path, "1.66.0")
+    rclone_binary.start_check(str(exe))
+    first = rclone_binary._started[str(exe)]
+    # another process, a moment later (its own memory, the same runtime folder)
+    monkeypatch.setattr(rclone_binary, "_started", {})
+    rclone_binary.start_check(str(exe))
+    assert rclone_binary._started == {}
+    assert rclone_binary.find(str(exe)).version == (1, 66, 0)  # checks for itself
+    first.communicate()
+    assert runs.read_text().count("x") == 2  # the first one's check, and this find's

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,12 +226,19 @@ def remember(path: str, stdout: str) -> None:
     _write_disk_cache(path, mtime, stdout.splitlines()[0])
 
 
+CHECK_CLAIM_S = 30.0
+
+
 def start_check(setting: str = "") -> None:
     """Start ``rclone version`` now, if its answer is not known, for ``find`` to collect
-    later: the check runs while the caller does other work (loads Qt)."""
+    later: the check runs while the caller does other work (loads Qt).
+
+    Of several processes started together (only one of them will run the engine), one
+    starts the check; the others leave it to ``find``, if they need rclone at all.
+    """
     try:
         path = unchecked(setting)
-        if path is None or path in _started:
+        if path is None or path in _started or not _claim_check():
             return
         _started[path] = subprocess.Popen(
             [path, "version"],
@@ -242,3 +250,22 @@ def start_check(setting: str = "") -> None:
         )
     except (OSError, ValueError, RcloneError):
         return  # find() checks again and says what is wrong
+
+
+def _claim_check() -> bool:
+    """Whether this process may start the early check (the first for CHECK_CLAIM_S)."""
+    claim = paths.private_dir(paths.runtime_dir()) / "rclone-version.claim"
+    for _ in range(2):
+        try:
+            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - os.stat(claim).st_mtime < CHECK_CLAIM_S:
+                    return False
+                os.unlink(claim)  # left by a process long gone: claim it afresh
+            except OSError:
+                return False
+        except OSError:
+            return False
+    return False
