@@ -135,6 +135,7 @@ class Engine(QObject):
         self._progress_dirty: set[int] = set()
         self._summary_dirty = True
         self._ended_since_idle: list[int] = []
+        self._copied: list[tuple[Run, list[int]]] = []  # done at the next flush, in one go
         self._paused = False
         self._problem = ""
         self._counts_cache = store.counts()
@@ -353,6 +354,7 @@ class Engine(QObject):
         return self.retry(j.id for j in self.store.jobs(states=(JobState.FAILED,)))
 
     def cancel(self, ids: Iterable[int]) -> list[int]:
+        self._commit_copied()  # a file already on the remote stays done
         id_list = list(ids)
         changed = self.store.update(id_list, JobState.CANCELLED, only_from=ACTIVE)
         hit = set(changed)
@@ -483,6 +485,7 @@ class Engine(QObject):
             if check.after_upload:
                 self._requeue(ids, undo_attempt=True)
             self.store.set_fields(ids, verified=None)
+        self._commit_copied()  # what rclone reported copied is done, not sent again
         for run in list(self._runs):
             run.proc.finished.disconnect()
             run.proc.events.disconnect()
@@ -690,15 +693,16 @@ class Engine(QObject):
                 # written to while it was sent: the remote may hold a mix
                 self._requeue_changed(moved)
                 done = [i for i in done if i not in moved]
-            self._done(run, done)
-            for i in done:  # its last speed is not part of the speed now
-                self._progress.pop(i, None)
             if done:
+                self._copied.append((run, done))
+                for i in done:  # its last speed is not part of the speed now
+                    self._progress.pop(i, None)
                 self._health_verdict(True, "")
             if done and self._offline_target:
                 self._go_online()
 
     def _on_finished(self, run: Run, code: int, crashed: bool) -> None:
+        self._commit_copied()
         self._forget(run)
         pending = [i for i in run.jobs.values() if i not in run.copied]
         if run.stopping == "requeue":
@@ -738,8 +742,22 @@ class Engine(QObject):
         if run.to_verify:
             self._verify_run(run)
         self.kick(0)
+        self._flush()  # a batch's outcome is news now, not at the next tick
 
     # --- done, and checked -------------------------------------------------------------
+
+    def _commit_copied(self) -> None:
+        """Mark done what rclone reported copied since the last flush: one transaction
+        for many files instead of one per chunk of rclone's output."""
+        pending, self._copied = self._copied, []
+        merged: list[tuple[Run, list[int]]] = []
+        for run, ids in pending:
+            if merged and merged[-1][0] is run:
+                merged[-1][1].extend(ids)
+            else:
+                merged.append((run, list(ids)))
+        for run, ids in merged:
+            self._done(run, ids)
 
     def _done(self, run: Run, ids: list[int]) -> None:
         """rclone has put these files on the remote (or found them there already)."""
@@ -1185,6 +1203,7 @@ class Engine(QObject):
             self.drained.emit(ended)
 
     def _flush(self) -> None:
+        self._commit_copied()
         if self._changed:
             ids = sorted(set(self._changed))
             self._changed = []

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
 
 
 _cache: dict[tuple[str, float], Rclone] = {}
+_started: dict[str, subprocess.Popen[str]] = {}
 
 
 def probe(path: str) -> Rclone:
@@ -83,18 +85,24 @@ def probe(path: str) -> Rclone:
     if cached is not None and cached >= MIN_VERSION:
         _cache[(path, mtime)] = Rclone(path, cached)
         return _cache[(path, mtime)]
+    started = _started.pop(path, None)
     try:
-        out = subprocess.run(
-            [path, "version"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            stdin=subprocess.DEVNULL,
-            env=child_environment(check_password=False),
-        )
+        if started is not None:  # see start_check
+            stdout = started.communicate(timeout=20)[0]
+        else:
+            stdout = subprocess.run(
+                [path, "version"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                stdin=subprocess.DEVNULL,
+                env=child_environment(check_password=False),
+            ).stdout
     except (OSError, subprocess.SubprocessError) as e:
+        if started is not None:
+            started.kill()
         raise RcloneError(f"{path} could not be run ({e}); {UPGRADE_HINT}.") from None
-    version = parse_version(out.stdout)
+    version = parse_version(stdout)
     if version is None:
         raise RcloneError(f"{path} is not rclone (it does not answer 'rclone version').")
     if version < MIN_VERSION:
@@ -104,7 +112,7 @@ def probe(path: str) -> Rclone:
         )
     found = Rclone(path, version)
     _cache[(path, mtime)] = found
-    _write_disk_cache(path, mtime, out.stdout.splitlines()[0])
+    _write_disk_cache(path, mtime, stdout.splitlines()[0])
     return found
 
 
@@ -186,3 +194,78 @@ def child_environment(check_password: bool = True) -> dict[str, str]:
             "set; set it in the environment Skylift starts from so uploads can run unattended."
         )
     return env
+
+
+def unchecked(setting: str = "") -> str | None:
+    """The rclone ``find`` would use, if its version is not known yet; else None."""
+    for path in candidates(setting):
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                return None
+            if (path, mtime) in _cache:
+                return None
+            known = _read_disk_cache().get(path)
+            version = parse_version(str(known[1])) if known and known[0] == mtime else None
+            return None if version is not None and version >= MIN_VERSION else path
+    return None
+
+
+def remember(path: str, stdout: str) -> None:
+    """Keep what ``path version`` answered when it was run elsewhere (in the background);
+    an answer ``find`` would refuse is not kept, so ``find`` says why itself."""
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return
+    version = parse_version(stdout)
+    if version is None or version < MIN_VERSION:
+        return
+    _cache[(path, mtime)] = Rclone(path, version)
+    _write_disk_cache(path, mtime, stdout.splitlines()[0])
+
+
+CHECK_CLAIM_S = 30.0
+
+
+def start_check(setting: str = "") -> None:
+    """Start ``rclone version`` now, if its answer is not known, for ``find`` to collect
+    later: the check runs while the caller does other work (loads Qt).
+
+    Of several processes started together (only one of them will run the engine), one
+    starts the check; the others leave it to ``find``, if they need rclone at all.
+    """
+    try:
+        path = unchecked(setting)
+        if path is None or path in _started or not _claim_check():
+            return
+        _started[path] = subprocess.Popen(
+            [path, "version"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=child_environment(check_password=False),
+        )
+    except (OSError, ValueError, RcloneError):
+        return  # find() checks again and says what is wrong
+
+
+def _claim_check() -> bool:
+    """Whether this process may start the early check (the first for CHECK_CLAIM_S)."""
+    claim = paths.private_dir(paths.runtime_dir()) / "rclone-version.claim"
+    for _ in range(2):
+        try:
+            os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - os.stat(claim).st_mtime < CHECK_CLAIM_S:
+                    return False
+                os.unlink(claim)  # left by a process long gone: claim it afresh
+            except OSError:
+                return False
+        except OSError:
+            return False
+    return False

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 rclone_log = logging.getLogger("skylift.rclone")
 
 MAX_LINE = 1 << 20  # a longer line without a newline is cut, never buffered forever
+READ_MS = 30  # output is read in bursts: one parse and one signal for many lines
 _SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
 
 
@@ -55,7 +56,11 @@ class RcloneRun(QObject):
         self._proc.setProcessEnvironment(qenv)
         self._proc.setStandardInputFile(QProcess.nullDevice())
         self._proc.setStandardOutputFile(QProcess.nullDevice())
-        self._proc.readyReadStandardError.connect(self._read)
+        self._proc.readyReadStandardError.connect(self._ready)
+        self._read_timer = QTimer(self)
+        self._read_timer.setSingleShot(True)
+        self._read_timer.setInterval(READ_MS)
+        self._read_timer.timeout.connect(self._read)
         self._proc.finished.connect(self._finished)
         self._proc.errorOccurred.connect(self._error)
         self._kill_timer = QTimer(self)
@@ -92,6 +97,11 @@ class RcloneRun(QObject):
     def running(self) -> bool:
         return self._proc.state() != QProcess.ProcessState.NotRunning
 
+    def _ready(self) -> None:
+        # rclone writes a line at a time (one per copied file): gather them a moment
+        if not self._read_timer.isActive():
+            self._read_timer.start()
+
     def _read(self) -> None:
         data: QByteArray = self._proc.readAllStandardError()
         chunk = self._buf + bytes(data.data())
@@ -118,6 +128,8 @@ class RcloneRun(QObject):
             self.events.emit(out)
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._read_timer.stop()
+        self._read()  # what is still waiting to be read
         if self._buf:
             rest, self._buf = self._buf, b""
             self._emit([rest])

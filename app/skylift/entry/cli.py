@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from skylift import __version__
-from skylift.core import connection, logs, paths, rclone_binary
+from skylift.core import logs, paths, rclone_binary
 from skylift.core.planner import plan
 from skylift.core.settings import KEYS, SettingError, Settings, parse_value, validate_destination
 from skylift.core.store import JobState, Store, StoreError, explain
@@ -248,18 +248,22 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
     if not planned:
         raise CliError("there is no file to upload in what was given.")
-    from skylift.entry.service import EngineBusy
-
     rclone_checked = False
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         handed = _hand_over(ns.paths, dest, ns.wait)
         if handed is not None:
             return handed
-        if not rclone_checked:
+        if attempt == 0 and ns.wait and settings["enabled"] and _engine_starting():
+            continue  # another process is starting the engine: hand the files to it
+        headless = ns.wait and settings["enabled"]  # checks rclone itself, before queueing
+        if not rclone_checked and not headless:
             rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
             rclone_checked = True
         if not ns.wait or not settings["enabled"]:
             return _queue_only(planned, dest, settings)
+        rclone_binary.start_check(settings["rclone_path"])  # runs while Qt loads
+        from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
+
         try:
             return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
         except EngineBusy:
@@ -269,6 +273,25 @@ def cmd_upload(ns: argparse.Namespace) -> int:
 
 
 _ATTEMPTS = 20
+
+
+def _engine_starting(seconds: float = 10.0) -> bool:
+    """Another process holds the engine's lock: wait for its socket, without loading Qt.
+
+    True once it answers; False when no live process holds the lock (or time is up).
+    """
+    import time
+
+    from skylift.entry.ipc_client import engine_lock_held
+
+    deadline = time.monotonic() + seconds
+    while engine_lock_held() and time.monotonic() < deadline:
+        client = _client()
+        if client is not None:
+            client.close()
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def _queue_only(planned: list[Any], dest: str, settings: Settings) -> int:
@@ -305,6 +328,8 @@ def _run_headless(settings: Settings, queue: Any) -> int:
         )
     service = EngineService(settings)
     try:
+        # exit 3 before queueing; a process that hands its files over never needs rclone
+        rclone_binary.find(settings["rclone_path"])
         own = queue(service) if queue else None
         rows = follow_engine(service, [j.id for j in own] if own is not None else None)
         if service.engine.problem:
@@ -361,8 +386,6 @@ def _follow(client: Any, ids: list[int]) -> int:
     If the engine goes away (the app quit or crashed), its jobs are still queued: the
     next engine takes them, and that may be this process.
     """
-    from skylift.entry.service import EngineBusy
-
     for _ in range(_ATTEMPTS):
         if client is not None:
             code = _follow_remote(client, ids)
@@ -370,6 +393,8 @@ def _follow(client: Any, ids: list[int]) -> int:
                 return code
         client = _client()
         if client is None:
+            from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
+
             try:
                 return _run_headless(_settings(), lambda service: service.engine.jobs(ids=ids))
             except EngineBusy:
@@ -378,19 +403,19 @@ def _follow(client: Any, ids: list[int]) -> int:
 
 
 def _follow_remote(client: Any, ids: list[int]) -> int | None:
-    """Poll the running engine for ``ids`` until they end; None if it went away."""
+    """Follow ``ids`` in the running engine until they end; None if it went away."""
     from skylift.entry.ipc_client import IpcError
     from skylift.entry.progress import ProgressPrinter, poll_until
 
     printer = ProgressPrinter()
     rows: dict[int, dict[str, Any]] = {}
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"since": None, "poll": False}
     pending = list(ids)
 
     def finished() -> bool:
         nonlocal pending
         try:
-            reply = client.request("jobs", ids=pending)
+            reply = _news(client, pending, state)
         except IpcError:
             state["lost"] = True
             return True
@@ -403,7 +428,10 @@ def _follow_remote(client: Any, ids: list[int]) -> int | None:
             return True
         return not pending
 
-    poll_until(finished, 0.2)
+    while not finished():
+        if state["poll"]:
+            poll_until(finished, 0.2)
+            break
     printer.finish()
     if state.get("lost"):
         return None
@@ -413,6 +441,23 @@ def _follow_remote(client: Any, ids: list[int]) -> int | None:
 
 
 _FINISHED = ("done", "failed", "cancelled")
+
+
+def _news(client: Any, pending: list[int], state: dict[str, Any]) -> dict[str, Any]:
+    """The jobs among ``pending`` that changed, answered by the engine when they do.
+
+    An app from before the "wait" request is asked for all of them instead (polling).
+    """
+    if not state["poll"]:
+        fields: dict[str, Any] = {"ids": pending}
+        if state["since"] is not None:
+            fields["since"] = state["since"]
+        reply = client.request("wait", **fields)
+        if reply.get("ok"):
+            state["since"] = reply["seq"]
+            return dict(reply)
+        state["poll"] = True
+    return dict(client.request("jobs", ids=pending))
 
 
 def cmd_drain(ns: argparse.Namespace) -> int:
@@ -545,6 +590,8 @@ def cmd_test_connection(ns: argparse.Namespace) -> int:
     settings = _settings()
     target = _destination(ns.target, settings)
     rclone_binary.find(settings["rclone_path"])
+    from skylift.core import connection
+
     ok, err = connection.test(target, settings["rclone_path"])
     if ok:
         print(f"{target} answers; uploads can go there.")

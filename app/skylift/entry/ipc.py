@@ -8,6 +8,7 @@ small schema before anything acts on them. The socket is reachable by its owner 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ COMMANDS = {
     "reload",
     "verify",
     "set_link",
+    "wait",
 }
 
 
@@ -79,7 +81,7 @@ def validate(msg: Any) -> dict[str, Any]:
     cmd = msg.get("cmd")
     if cmd not in COMMANDS:
         raise IpcError(f"unknown command {cmd!r}")
-    allowed = {"cmd", "paths", "to", "cwd", "ids", "all_failed", "files", "link"}
+    allowed = {"cmd", "paths", "to", "cwd", "ids", "all_failed", "files", "link", "since"}
     extra = set(msg) - allowed
     if extra:
         raise IpcError(f"unexpected fields: {', '.join(sorted(extra))}")
@@ -105,6 +107,10 @@ def validate(msg: Any) -> dict[str, Any]:
             isinstance(i, int) and not isinstance(i, bool) for i in ids
         ):
             raise IpcError("ids must be a list of job numbers")
+    if "since" in msg and (
+        not isinstance(msg["since"], int) or isinstance(msg["since"], bool) or msg["since"] < 0
+    ):
+        raise IpcError("since must be the seq of an earlier answer")
     if "all_failed" in msg and not isinstance(msg["all_failed"], bool):
         raise IpcError("all_failed must be true or false")
     if "link" in msg:
@@ -115,6 +121,10 @@ def validate(msg: Any) -> dict[str, Any]:
 
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+Reply = Callable[[dict[str, Any]], None]
+# answers a request later (a "wait" for news): called with the request and a function that
+# sends the answer, if the asker is still connected by then
+Deferred = Callable[[dict[str, Any], Reply], None]
 
 
 class Server(QObject):
@@ -127,6 +137,7 @@ class Server(QObject):
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._accept)
         self._buffers: dict[QLocalSocket, bytes] = {}
+        self.deferred: Deferred | None = None
 
     def listen(self) -> bool:
         path = socket_path()
@@ -178,6 +189,9 @@ class Server(QObject):
     def _answer(self, sock: QLocalSocket, line: bytes) -> None:
         try:
             msg = validate(json.loads(line))
+            if msg["cmd"] == "wait" and self.deferred is not None:
+                self.deferred(msg, functools.partial(self._reply_later, sock))
+                return
             reply = self._handler(msg)
         except (IpcError, ValueError) as e:
             reply = {"ok": False, "error": str(e)}
@@ -185,6 +199,10 @@ class Server(QObject):
             log.exception("IPC request failed")
             reply = {"ok": False, "error": f"internal error: {type(e).__name__}"}
         self._reply(sock, reply)
+
+    def _reply_later(self, sock: QLocalSocket, reply: dict[str, Any]) -> None:
+        if sock in self._buffers:  # not disconnected meanwhile
+            self._reply(sock, reply)
 
     def _reply(self, sock: QLocalSocket, reply: dict[str, Any]) -> None:
         sock.write(QByteArray(json.dumps(reply).encode() + b"\n"))

@@ -25,6 +25,30 @@ def socket_path() -> str:
     return str(paths.private_dir(paths.runtime_dir()) / "skylift.sock")
 
 
+def engine_lock_held() -> bool:
+    """Whether another live process holds the engine's lock, read without Qt (POSIX).
+
+    Only a shortcut for a process that will hand its files over anyway; who runs the
+    engine is decided by the lock itself (QLockFile, entry/ipc.py).
+    """
+    if os.name == "nt":
+        return False
+    try:
+        with open(os.path.join(paths.runtime_dir(), "engine.lock")) as f:
+            lines = f.read(4096).splitlines()
+        pid = int(lines[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:  # QLockFile writes the holder's program name next: a reused pid does not match
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return True
+    return len(lines) < 2 or lines[1] == exe
+
+
 class Client:
     """A blocking client for the CLI and the API (no event loop needed)."""
 

@@ -15,6 +15,8 @@ from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
+from skylift.entry.waiters import Waiters
+from skylift.entry.warmup import VersionWarmup
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +44,14 @@ class EngineService(QObject):
         self.settings = settings
         self.engine = Engine(settings, self.store, self)
         self.server = Server(self.handle, self)
+        self.waiters = Waiters(self.engine, self)
+        self.server.deferred = self.waiters.wait
         self.server.listen()
         self.hints = PlatformHints(self.engine, self)
         self.hot_folders: HotFolders | None = (
             HotFolders(settings, self.engine, self.store, self) if watch else None
         )
+        self.warmup = VersionWarmup(settings, self)
         self.on_show: Callable[[], None] | None = None
         # `skylift FILE...` with no --to: the desktop app queues such files as a drop
         self.on_files: Callable[[list[str], str | None], dict[str, Any]] | None = None
@@ -55,6 +60,8 @@ class EngineService(QObject):
     def close(self) -> None:
         if self.hot_folders is not None:
             self.hot_folders.stop()
+        self.waiters.close()
+        self.warmup.close()
         self.server.close()
         self.engine.shutdown()
         self.store.close()
@@ -88,6 +95,7 @@ class EngineService(QObject):
             except ValueError as err:
                 return {"ok": False, "error": str(err)}
             ids = [j.id for j in result.jobs]
+            e.kick(0)  # the request brought all its files: no need to wait for more
             self.external_ids.update(ids)
             if msg.get("files") and self.on_show:
                 self.on_show()

@@ -1,0 +1,261 @@
+"""The "wait" request: a client following its uploads is answered when they change.
+
+The engine runs here, on the test's event loop; the client asks from a thread, as
+another process would, so the engine keeps serving while the client waits.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skylift.core.settings import Settings
+from skylift.core.store import JobState
+from skylift.entry.ipc_client import Client
+from skylift.entry.service import EngineService
+from tests.conftest import Server, make_files
+
+
+class Asked:
+    """One request sent from a thread; ``reply`` once the engine has answered."""
+
+    def __init__(self, client: Client, cmd: str, **fields: Any):
+        self.reply: dict[str, Any] | None = None
+        self._thread = threading.Thread(target=self._run, args=(client, cmd, fields))
+        self._thread.start()
+
+    def _run(self, client: Client, cmd: str, fields: dict[str, Any]) -> None:
+        self.reply = client.request(cmd, **fields)
+
+    def answered(self) -> bool:
+        return self.reply is not None
+
+
+def ask(qtbot: Any, client: Client, cmd: str, **fields: Any) -> dict[str, Any]:
+    asked = Asked(client, cmd, **fields)
+    qtbot.waitUntil(asked.answered, timeout=30_000)
+    assert asked.reply is not None
+    return asked.reply
+
+
+@pytest.fixture
+def service(qtbot: Any, sftp_server: Server) -> Iterator[EngineService]:
+    svc = EngineService(Settings({"remote": "loop", "remote_path": "/W", "retries": 0}))
+    svc.engine.pause()  # nothing uploads until a test says so
+    yield svc
+    svc.close()
+
+
+def queue(qtbot: Any, client: Client, folder: Path) -> list[int]:
+    reply = ask(qtbot, client, "upload", paths=[str(folder)])
+    assert reply["ok"], reply
+    return list(reply["ids"])
+
+
+def test_a_wait_is_answered_when_one_of_its_jobs_changes(
+    qtbot: Any, tmp_path: Path, service: EngineService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skylift.entry import waiters
+
+    monkeypatch.setattr(waiters, "WAIT_MAX_S", 600.0)  # only news answers it here
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg"])
+    client = Client()
+    assert client.connect()
+    ids = queue(qtbot, client, tmp_path / "Set")
+    first = ask(qtbot, client, "wait", ids=ids)  # no "since": every job, at once
+    assert sorted(j["id"] for j in first["jobs"]) == sorted(ids)
+    assert {j["state"] for j in first["jobs"]} == {"queued"}
+
+    later = Asked(client, "wait", ids=ids, since=first["seq"])
+    qtbot.waitUntil(lambda: service.waiters.pending() == 1, timeout=10_000)
+    assert service.engine.cancel([ids[1]]) == [ids[1]]
+    qtbot.waitUntil(later.answered, timeout=10_000)
+    assert later.reply is not None and later.reply["ok"]
+    assert [(j["id"], j["state"]) for j in later.reply["jobs"]] == [(ids[1], "cancelled")]
+    assert later.reply["seq"] > first["seq"]
+    assert service.waiters.pending() == 0
+    client.close()
+
+
+def test_a_change_between_two_waits_is_not_missed(
+    qtbot: Any, tmp_path: Path, service: EngineService
+) -> None:
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg"])
+    client = Client()
+    assert client.connect()
+    ids = queue(qtbot, client, tmp_path / "Set")
+    first = ask(qtbot, client, "wait", ids=ids)
+    # the job changes, and listeners hear of it, before the client asks again
+    with qtbot.waitSignal(service.engine.jobsChanged, timeout=10_000):
+        service.engine.cancel([ids[0]])
+    reply = ask(qtbot, client, "wait", ids=ids, since=first["seq"])
+    assert [(j["id"], j["state"]) for j in reply["jobs"]] == [(ids[0], "cancelled")]
+    client.close()
+
+
+def test_a_client_that_hangs_up_while_waiting_is_forgotten(
+    qtbot: Any, tmp_path: Path, service: EngineService
+) -> None:
+    make_files(tmp_path / "Set", ["a.jpg"])
+    client = Client()
+    assert client.connect()
+    ids = queue(qtbot, client, tmp_path / "Set")
+    seq = ask(qtbot, client, "wait", ids=ids)["seq"]
+    raw = Client()
+    assert raw.connect() and raw._sock is not None
+    raw._sock.sendall(f'{{"cmd": "wait", "ids": [{ids[0]}], "since": {seq}}}\n'.encode())
+    qtbot.waitUntil(lambda: service.waiters.pending() == 1, timeout=10_000)
+    raw.close()
+    service.engine.cancel(ids)
+    qtbot.waitUntil(lambda: service.waiters.pending() == 0, timeout=10_000)
+    assert ask(qtbot, client, "ping") == {"ok": True}  # still serving
+    client.close()
+
+
+def test_bad_since_is_refused(qtbot: Any, service: EngineService) -> None:
+    client = Client()
+    assert client.connect()
+    for bad in (-1, "3", True, 1.5):
+        reply = ask(qtbot, client, "wait", ids=[1], since=bad)
+        assert reply["ok"] is False and "since" in reply["error"], bad
+    client.close()
+
+
+def test_upload_wait_follows_the_running_engine_by_waiting_not_polling(
+    qtbot: Any, tmp_path: Path, service: EngineService, sftp_server: Server
+) -> None:
+    files = make_files(tmp_path / "Set", [f"{i:02d}.jpg" for i in range(30)], size=2000)
+    asked: list[str] = []
+    handle, wait = service.handle, service.waiters.wait
+
+    def counting_handle(msg: dict[str, Any]) -> dict[str, Any]:
+        asked.append(msg["cmd"])
+        return handle(msg)
+
+    def counting_wait(msg: dict[str, Any], reply: Any) -> None:
+        asked.append(msg["cmd"])
+        wait(msg, reply)
+
+    service.server._handler = counting_handle
+    service.server.deferred = counting_wait
+    service.engine.resume()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skylift",
+            "upload",
+            "--wait",
+            "--to",
+            "loop:/W",
+            str(tmp_path / "Set"),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=120_000)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert out.count("uploaded  ") == 30
+    assert "jobs" not in asked  # followed by "wait", not by polling every job
+    assert asked[0] == "upload" and "wait" in asked
+    assert {j.state for j in service.engine.jobs()} == {JobState.DONE}
+    for f in files:
+        assert sftp_server.file(f"W/Set/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_a_lock_held_by_another_process_is_seen_without_qt(tmp_path: Path) -> None:
+    from skylift.entry.ipc import lock_path
+    from skylift.entry.ipc_client import engine_lock_held
+
+    assert not engine_lock_held()  # no lock file
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from skylift.entry.ipc import EngineLock\n"
+            "lock = EngineLock()\n"
+            "print(lock.acquire(), flush=True)\n"
+            "sys.stdin.read()\n"
+            "lock.release()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        assert engine_lock_held()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(30)
+    assert not engine_lock_held()  # released
+    # a lock file left by a process that is gone
+    Path(lock_path()).write_text(f"{holder.pid}\npython3\nhost\n")
+    assert not engine_lock_held()
+
+
+def test_the_engine_checks_rclone_in_the_background_when_it_starts(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skylift.core import rclone_binary
+
+    monkeypatch.setattr(rclone_binary, "_cache", {})
+    path = rclone_binary.unchecked()
+    assert path is not None  # a fresh profile: rclone's version is not known yet
+    svc = EngineService(Settings({"remote": "loop", "remote_path": "/W"}))
+    try:
+        qtbot.waitUntil(lambda: rclone_binary.unchecked() is None, timeout=30_000)
+    finally:
+        svc.close()
+    monkeypatch.setattr(rclone_binary, "_cache", {})
+    assert rclone_binary.unchecked() is None  # kept on disk for the next process
+    assert rclone_binary.find().path == path
+
+
+def test_an_rclone_version_answer_that_is_refused_is_not_kept(tmp_path: Path) -> None:
+    from skylift.core import rclone_binary
+
+    fake = tmp_path / "rclone"
+    fake.write_text("#!/bin/sh\necho 'rclone v1.50.0'\n")
+    fake.chmod(0o755)
+    assert rclone_binary.unchecked(str(fake)) == str(fake)
+    rclone_binary.remember(str(fake), "rclone v1.50.0\n")
+    rclone_binary.remember(str(fake), "not rclone\n")
+    assert rclone_binary.unchecked(str(fake)) == str(fake)
+    with pytest.raises(rclone_binary.RcloneError, match="too old"):
+        rclone_binary.find(str(fake))
+    rclone_binary.remember(str(fake), "rclone v1.66.0\n- os/version: x\n")
+    assert rclone_binary.unchecked(str(fake)) is None
+    assert rclone_binary.find(str(fake)).version == (1, 66, 0)
+
+
+def test_a_wait_with_no_news_is_answered_with_every_job_afresh(
+    qtbot: Any, tmp_path: Path, service: EngineService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skylift.entry import waiters
+
+    monkeypatch.setattr(waiters, "WAIT_MAX_S", 0.0)
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg"])
+    client = Client()
+    assert client.connect()
+    ids = queue(qtbot, client, tmp_path / "Set")
+    seq = ask(qtbot, client, "wait", ids=ids)["seq"]
+    reply = ask(qtbot, client, "wait", ids=ids, since=seq)  # paused: nothing changes
+    assert sorted(j["id"] for j in reply["jobs"]) == sorted(ids)
+    assert {j["state"] for j in reply["jobs"]} == {"queued"}
+    client.close()
