@@ -139,14 +139,19 @@ def compare(
     return out
 
 
-def describe(verified: str | None) -> str:
-    """Words for a job's verification, for tooltips and the history."""
+def describe(verified: str | None, short: bool = False) -> str:
+    """Words for a job's verification: for tooltips and the CLI, or ``short`` for a
+    table column."""
     if not verified:
         return ""
     if verified.startswith("hash:"):
-        return f"Verified ({verified[5:].upper()})"
-    if verified == "size":
-        return "Verified (size; the remote keeps no checksum)"
-    if verified == "mismatch":
-        return "The remote copy does not match"
-    return verified
+        kind = verified[5:].upper()
+        return f"✓ {kind}" if short else f"Verified ({kind})"
+    words = {
+        "size": ("✓ Size", "Verified (size; the remote keeps no checksum)"),
+        "mismatch": ("Does not match", "The remote copy does not match"),
+        "checking": ("Checking…", "Checking the remote copy"),
+        "unverified": ("Not checked", "Not checked"),
+    }
+    pair = words.get(verified)
+    return verified if pair is None else pair[0 if short else 1]

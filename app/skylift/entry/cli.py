@@ -843,16 +843,9 @@ def _folder_arg(text: str) -> str:
 def _save_watch(settings: Settings, folders: list[dict[str, Any]]) -> None:
     try:
         settings["watch_folders"] = folders
-        settings.save()
     except SettingError as e:
         raise CliError(str(e)) from None
-    except OSError as e:
-        raise CliError(
-            f"the settings could not be saved ({e.strerror}); nothing changed."
-        ) from None
-    client = _client()
-    if client is not None:
-        client.request("reload")
+    _save_settings(settings)
 
 
 def cmd_watch(ns: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
-from skylift.entry.waiters import Waiters
+from skylift.entry.waiters import Waiters, jobs_reply
 from skylift.entry.warmup import VersionWarmup
 
 log = logging.getLogger(__name__)
@@ -108,21 +108,7 @@ class EngineService(QObject):
         if cmd == "status":
             return {"ok": True, "status": e.status()}
         if cmd == "jobs":
-            jobs = []
-            for j in e.jobs(ids=msg.get("ids", [])):
-                d = j.as_dict()
-                p = e.job_progress(j.id)
-                if p:
-                    d["bytes"], d["speed"] = p[0], p[1]
-                jobs.append(d)
-            return {
-                "ok": True,
-                "jobs": jobs,
-                "speed": e.speed(),
-                "paused": e.paused,
-                "busy": e.busy(),
-                "problem": e.problem,
-            }
+            return jobs_reply(e, msg.get("ids", []))
         if cmd == "retry":
             ids = e.retry_all_failed() if msg.get("all_failed") else e.retry(msg.get("ids", []))
             return {"ok": True, "ids": ids}

@@ -85,19 +85,7 @@ def folder_of(destination: str) -> str:
 
 
 def verified_text(verified: str | None) -> str:
-    if not verified:
-        return ""
-    if verified == "mismatch":
-        return "Does not match"
-    if verified.startswith("hash:"):
-        return f"✓ {verified[5:].upper()}"
-    if verified == "size":
-        return "✓ Size"
-    if verified == "checking":
-        return "Checking…"
-    if verified == "unverified":
-        return "Not checked"
-    return verified
+    return describe(verified, short=True)
 
 
 class HistoryModel(QAbstractTableModel):
