@@ -176,9 +176,11 @@ def test_a_vanished_folder_holds_its_jobs_and_resumes_when_it_returns(
     assert job.state is JobState.QUEUED
 
     away = tmp_path / "card" / "away"
-    with qtbot.waitSignal(hf.foldersChanged, timeout=10_000):
+    # noticed by the periodic look at the folders themselves, not only by a full rescan
+    # (every 30 s, longer than this wait)
+    assert hf._missing_timer.isActive()
+    with qtbot.waitSignal(hf.foldersChanged, timeout=20_000):
         folder.rename(away)
-        hf.rescan()
     qtbot.waitUntil(lambda: hf.unavailable() == [str(folder)], timeout=10_000)
     assert hf.status()[0]["available"] is False
     svc.engine.resume()

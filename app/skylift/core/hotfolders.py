@@ -282,6 +282,10 @@ class HotFolders(QObject):
                 f.known.clear()
                 f.candidates.clear()
             self._queue_scan(f.path)
+        if self.folders:
+            self._missing_timer.start()
+        else:
+            self._missing_timer.stop()
         self.foldersChanged.emit()
 
     def rescan(self) -> None:
@@ -355,16 +359,18 @@ class HotFolders(QObject):
             if f.watched_dirs:
                 self.watcher.removePaths(sorted(f.watched_dirs))
                 f.watched_dirs.clear()
-        if any(not x.available for x in self.folders.values()):
-            self._missing_timer.start()
-        else:
-            self._missing_timer.stop()
         self.foldersChanged.emit()
 
     def _look_for_missing(self) -> None:
+        """Every few seconds, one stat per watched folder: a card pulled out is seen
+        now, not at the next full look (the watcher does not report its own folder
+        going away), and one put back is scanned at once."""
         for path, f in list(self.folders.items()):
-            if not f.available and os.path.isdir(path):
+            present = os.path.isdir(path)
+            if not f.available and present:
                 self._queue_scan(path)
+            elif f.available and not present:
+                self._set_available(f, False)
 
     # --- scanning ---------------------------------------------------------------------
 
