@@ -18,6 +18,7 @@ from skylift.entry.service import EngineService
 from skylift.ui.app import SkyliftApp
 from skylift.ui.history import PAGE, HCol
 from skylift.ui.icons import TrayState
+from skylift.ui.notifications import SHARE_HINT, Note
 from skylift.ui.queue_model import Filter
 from skylift.ui.tray_health import HEALTH_TITLE, PILE_UP
 from tests.conftest import free_port, make_files
@@ -229,6 +230,16 @@ def test_failures_piling_up_warn_once(
     fail(["b0.jpg", "b1.jpg"])
     qtbot.waitUntil(lambda: len(notes) == 1)
     assert notes == [("Uploads are failing", "12 uploads failed; open Skylift to retry them.")]
+    # a click on that warning opens the failures (not the last batch's share link)
+    app.notifier.last = Note("1 photo uploaded", SHARE_HINT, 0, (1,))  # an earlier batch
+    app.tray.health.note.emit(*notes[0])  # the warning is the last balloon shown
+    notes.pop()
+    app.window.hide()
+    copies: list[str] = []
+    app.share.started.connect(copies.append)
+    app.tray.icon.messageClicked.emit()
+    assert app.window.isVisible() and copies == []
+    assert app.window.tabs.currentIndex() == int(Filter.FAILED)
     fail(["c0.jpg"])
     assert len(notes) == 1  # not again for every further failure
     engine.pause()

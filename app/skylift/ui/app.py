@@ -190,6 +190,7 @@ class SkyliftApp(QObject):
 
     def _notify(self, note: Note) -> None:
         if self.tray_shown:
+            self.tray.last_message = "batch"
             self.tray.show_message(note.title, note.body, warning=note.failed > 0)
         else:
             body = "" if note.share else note.body  # the window offers a button instead
@@ -201,6 +202,13 @@ class SkyliftApp(QObject):
             QApplication.alert(self.window)
 
     def _message_clicked(self) -> None:
+        kind = self.tray.last_message
+        if kind != "batch":
+            # "n uploads failed" opens the failures; anything else, the queue
+            self.show_window()
+            if kind == "failures":
+                self.window.show_filter(Filter.FAILED)
+            return
         note = self.notifier.last
         if note is not None and note.share and not note.failed:
             # a batch that went well: the click copies its link (the tray icon opens
@@ -224,6 +232,7 @@ class SkyliftApp(QObject):
 
     def _tell(self, title: str, body: str, warning: bool = False) -> None:
         if self.tray_shown:
+            self.tray.last_message = "info"
             self.tray.show_message(title, body.strip(), warning=warning)
         else:
             self.window.show_message(

@@ -12,7 +12,7 @@ from skylift.core.engine import Engine
 from skylift.ui import status
 from skylift.ui.icons import TrayState, app_icon, panel_is_dark, tray_icon
 from skylift.ui.queue_model import QueueModel
-from skylift.ui.tray_health import HealthWatch, health_line, tray_state
+from skylift.ui.tray_health import HEALTH_TITLE, HealthWatch, health_line, tray_state
 
 TOOLTIP_INTERVAL_S = 1.0  # a tooltip change costs a D-Bus message on some desktops
 
@@ -34,6 +34,9 @@ class Tray(QObject):
         self._tooltip_at = 0.0
         self.notice = ""  # a line added to the tooltip, e.g. a watched folder missing
         self.icon = QSystemTrayIcon(self)
+        # what the last notification was about, for a click on it: "batch" (a finished
+        # batch), "failures" (failures piling up), "health", or "info"
+        self.last_message = ""
         self.icon.setToolTip("Skylift")
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
@@ -115,6 +118,7 @@ class Tray(QObject):
         return f"{text}\n{self.notice}" if self.notice else text
 
     def _health_note(self, title: str, body: str) -> None:
+        self.last_message = "health" if title == HEALTH_TITLE else "failures"
         self.show_message(title, body, warning=True)
 
     def _changed(self, *_: object) -> None:
