@@ -202,3 +202,29 @@ def test_presets_from_the_command_line(
     assert cli("preset", "remove", "SMITH wedding").returncode == 0
     assert "No presets yet" in cli("preset", "list").stdout
     assert cli("preset", "remove", "Smith wedding").returncode == 2
+
+
+def test_verify_through_the_running_engine(
+    qtbot, tmp_path: Path, cli: Cli, configure, sftp_server: Server
+) -> None:
+    from skylift.entry.service import EngineService
+
+    settings = configure(remote="loop", remote_path="/E", retries=0)
+    service = EngineService(settings)
+    try:
+        good, bad = make_files(tmp_path, ["good.jpg", "bad.jpg"], size=2000)
+        with qtbot.waitSignal(service.engine.drained, timeout=60_000):
+            ids = [j.id for j in service.engine.add_paths([good, bad]).jobs]
+        sftp_server.put("E/bad.jpg", b"truncated")
+        proc = cli.popen("verify", *map(str, ids))
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60_000)
+        out, err = proc.communicate()
+        assert proc.returncode == 1, err
+        lines = out.splitlines()
+        assert len(lines) == 2
+        assert "Verified (size" in lines[0] and "good.jpg" in lines[0]
+        assert "9 bytes, not 2,000" in lines[1] and "bad.jpg" in lines[1]
+        states = {j.id: j.state for j in service.engine.jobs(ids=ids)}
+        assert states == {ids[0]: JobState.DONE, ids[1]: JobState.FAILED}
+    finally:
+        service.close()
