@@ -32,6 +32,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from tests.loopback import free_port  # noqa: E402
 from tests.xdesktop import DEBIAN_PACKAGES, XDisplay, missing_programs, stop, xvfb  # noqa: E402
 
 WIDTH, HEIGHT = 1400, 860
@@ -48,12 +49,6 @@ def wait(what: str, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
             return value
         time.sleep(0.1)
     raise SystemExit(f"make_screenshots: timed out waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class X(XDisplay):

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+from tests.loopback import free_port, wait_port, wait_port_closed
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -28,31 +30,6 @@ def rclone_path() -> str:
     from skylift.core import rclone_binary
 
     return rclone_binary.find().path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-def wait_port_closed(port: int, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return
-        time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)
@@ -130,8 +107,7 @@ class Server:
             self.kind,
             str(self.root),
             f"--addr=127.0.0.1:{self.port}",
-            f"--user={self.user}",
-            f"--pass={self.password}",
+            *self.auth_args(),
             "--dir-cache-time=1s",
             f"--config={self.root.parent / 'server.conf'}",
             f"--cache-dir={self.root.parent / 'server-cache'}",
@@ -140,6 +116,9 @@ class Server:
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         wait_port(self.port)
+
+    def auth_args(self) -> list[str]:
+        return [f"--user={self.user}", f"--pass={self.password}"]
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -167,10 +146,22 @@ class Server:
         )
 
 
-def _server(kind: str, name: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+S = TypeVar("S", bound=Server)
+
+
+def _server(
+    kind: str,
+    name: str,
+    tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cls: type[S] = Server,  # type: ignore[assignment]
+    folders: Sequence[str] = (),
+) -> Iterator[S]:
     root = tmp / f"{kind}-served"
     root.mkdir()
-    server = Server(kind, name, root, free_port())
+    for folder in folders:
+        (root / folder).mkdir()
+    server = cls(kind, name, root, free_port())
     for k, v in server.env().items():
         monkeypatch.setenv(k, v)
     server.start()
@@ -309,22 +300,8 @@ class S3Server(Server):
             prefix + "FORCE_PATH_STYLE": "true",
         }
 
-    def start(self) -> None:
-        args = [
-            rclone_path(),
-            "serve",
-            "s3",
-            str(self.root),
-            f"--addr=127.0.0.1:{self.port}",
-            f"--auth-key={self.user},{self.password}",
-            "--dir-cache-time=1s",
-            f"--config={self.root.parent / 'server.conf'}",
-            f"--cache-dir={self.root.parent / 'server-cache'}",
-        ]
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_port(self.port)
+    def auth_args(self) -> list[str]:
+        return [f"--auth-key={self.user},{self.password}"]
 
 
 @pytest.fixture
@@ -334,13 +311,4 @@ def s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Ser
     reason = serve_s3_missing()
     if reason:
         pytest.skip(reason)
-    root = tmp_path / "s3-served"
-    (root / "bucket").mkdir(parents=True)
-    server = S3Server("s3", "s3loop", root, free_port())
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _server("s3", "s3loop", tmp_path, monkeypatch, S3Server, folders=["bucket"])
