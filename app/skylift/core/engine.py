@@ -93,7 +93,7 @@ class Check:
     """A verification of one group of files: the remote's listing, then local hashes."""
 
     ids: dict[str, int]  # relative path -> job id
-    sizes: dict[str, int]  # relative path -> local size
+    stamps: dict[str, tuple[int, int]]  # relative path -> local (size, mtime_ns) compared
     source: str
     dest: str
     list_file: str
@@ -103,6 +103,10 @@ class Check:
     call: RcloneCall | None = None
     remote: dict[str, remote_check.Entry] | None = None
     hash_type: str | None = None
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {rel: stamp[0] for rel, stamp in self.stamps.items()}
 
 
 @dataclass(frozen=True)
@@ -329,14 +333,10 @@ class Engine(QObject):
             for j in self.store.jobs(ids=list(ids))
             if j.state is JobState.DONE and j.verified != "checking"
         ]
-        present = [j for j in jobs if _stamp(str(j.path)) is not None]
-        if not present:
+        stamps = {j.id: st for j in jobs if (st := _stamp(str(j.path))) is not None}
+        present = [j for j in jobs if j.id in stamps]
+        if not present or not self._start_checks(present, stamps, after_upload=False):
             return []
-        found = self._rclone()
-        if found is None:
-            return []
-        sizes = {j.id: j.path.stat().st_size for j in present}
-        self._start_checks(present, sizes, after_upload=False)
         return [j.id for j in present]
 
     def checking(self) -> bool:
@@ -798,14 +798,18 @@ class Engine(QObject):
         for j in jobs:
             self._progress[j.id] = JobProgress(j.size, 0.0, None)
             self._progress_dirty.add(j.id)
-        self._start_checks(jobs, {i: run.stamps[i][0] for i in ids}, after_upload=True)
+        self._start_checks(jobs, {i: run.stamps[i] for i in ids}, after_upload=True)
 
-    def _start_checks(self, jobs: list[Job], sizes: dict[int, int], after_upload: bool) -> None:
+    def _start_checks(
+        self, jobs: list[Job], stamps: dict[int, tuple[int, int]], after_upload: bool
+    ) -> bool:
+        """Start checking these jobs' remote copies against the local files as ``stamps``
+        (size, mtime_ns) describe them; False when rclone cannot run."""
         found = self._rclone()
         if found is None:
             if after_upload:
                 self._failed_attempts({j.id: self._problem for j in jobs}, remote="")
-            return
+            return False
         rclone, env = found
         groups: dict[tuple[str, str], list[tuple[Job, rclone_args.Roots]]] = {}
         unlisted: list[int] = []
@@ -830,7 +834,7 @@ class Engine(QObject):
                 f.write(rclone_args.files_list(r.rel for _, r in group))
             check = Check(
                 ids={r.rel: j.id for j, r in group},
-                sizes={r.rel: sizes[j.id] for j, r in group},
+                stamps={r.rel: stamps[j.id] for j, r in group},
                 source=source,
                 dest=dest,
                 list_file=list_file,
@@ -842,6 +846,7 @@ class Engine(QObject):
             self.store.set_fields(check.ids.values(), verified="checking")
             self._changed_now(list(check.ids.values()))
             self._run_check(check, remote_check.remote_args(rclone, check.dest, list_file))
+        return True
 
     def _run_check(self, check: Check, argv: list[str]) -> None:
         remote = rclone_args.split_remote(check.dest)[0]
@@ -915,13 +920,9 @@ class Engine(QObject):
                 by_kind.setdefault(good[i].verified, []).append(i)
             for kind, ids in by_kind.items():
                 self.store.set_fields(ids, verified=kind, note=None)
-            sizes = {check.ids[r]: size for r, size in check.sizes.items()}
-            rows = []
-            for j in self.store.jobs(ids=ended):
-                st = _stamp(str(j.path))
-                mtime = st[1] / 1e9 if st is not None else j.mtime
-                rows.append((str(j.path), j.destination, sizes[j.id], mtime, good[j.id].hash))
-            self.store.record_uploaded(rows)
+            stamps = {check.ids[r]: stamp for r, stamp in check.stamps.items()}
+            hashes = {i: v.hash for i, v in good.items() if v.hash}
+            self._record(ended, stamps, hashes)
             if check.after_upload:
                 self._ended(ended)
             else:
