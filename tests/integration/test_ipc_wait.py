@@ -52,6 +52,34 @@ def service(qtbot: Any, sftp_server: Server) -> Iterator[EngineService]:
     svc.close()
 
 
+_CLIENT = (
+    "import sys\n"
+    "from skylift.entry.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "heavy = ('PySide6', 'skylift.core.planner', 'skylift.core.store', 'skylift.core.settings')\n"
+    "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_client(qtbot: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """``skylift ARGS`` in another process, printing which heavy modules it loaded."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CLIENT, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60_000)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def queue(qtbot: Any, client: Client, folder: Path) -> list[int]:
     reply = ask(qtbot, client, "upload", paths=[str(folder)])
     assert reply["ok"], reply
@@ -145,30 +173,9 @@ def test_upload_wait_follows_the_running_engine_by_waiting_not_polling(
     service.server._handler = counting_handle
     service.server.deferred = counting_wait
     service.engine.resume()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "skylift",
-            "upload",
-            "--wait",
-            "--to",
-            "loop:/W",
-            str(tmp_path / "Set"),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=120_000)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    out, err = proc.communicate()
-    assert proc.returncode == 0, err
-    assert out.count("uploaded  ") == 30
+    out = run_client(qtbot, "upload", "--wait", "--to", "loop:/W", str(tmp_path / "Set"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("uploaded  ") == 30
     assert "jobs" not in asked  # followed by "wait", not by polling every job
     assert asked[0] == "upload" and "wait" in asked
     assert {j.state for j in service.engine.jobs()} == {JobState.DONE}
@@ -259,3 +266,40 @@ def test_a_wait_with_no_news_is_answered_with_every_job_afresh(
     assert sorted(j["id"] for j in reply["jobs"]) == sorted(ids)
     assert {j["state"] for j in reply["jobs"]} == {"queued"}
     client.close()
+
+
+def test_handing_files_over_loads_neither_qt_nor_the_queue_and_uses_the_apps_destination(
+    qtbot: Any, tmp_path: Path, service: EngineService
+) -> None:
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg", "c.jpg"])
+    out = run_client(qtbot, "upload", str(tmp_path / "Set"))
+    assert out.returncode == 0, out.stderr
+    assert "Queued 3 file(s) for loop:/W in the running Skylift." in out.stderr
+    assert out.stdout.strip() == ""  # the app planned the files; this process loaded none
+    assert sorted(j.destination for j in service.engine.jobs()) == [
+        "loop:/W/Set/a.jpg",
+        "loop:/W/Set/b.jpg",
+        "loop:/W/Set/c.jpg",
+    ]
+
+
+def test_a_missing_path_handed_to_the_app_queues_nothing(
+    qtbot: Any, tmp_path: Path, service: EngineService
+) -> None:
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    out = run_client(qtbot, "upload", "--to", "loop:/W", str(f), str(tmp_path / "gone.jpg"))
+    assert out.returncode == 2
+    assert "gone.jpg does not exist; nothing was queued." in out.stderr
+    assert service.engine.jobs() == []
+
+
+def test_a_folder_without_files_handed_to_the_app_is_bad_input(
+    qtbot: Any, tmp_path: Path, service: EngineService
+) -> None:
+    (tmp_path / "Empty").mkdir()
+    (tmp_path / "Empty" / ".hidden").write_bytes(b"x")
+    out = run_client(qtbot, "upload", "--wait", str(tmp_path / "Empty"))
+    assert out.returncode == 2
+    assert "is a folder with no files in it; skipped." in out.stderr
+    assert "there is no file to upload in what was given." in out.stderr
+    assert service.engine.jobs() == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -65,6 +64,8 @@ def write_private(path: Path, data: bytes) -> None:
     The old content survives any failure (a full disk included): the new bytes go to a
     temporary file in the same folder, are flushed to disk, and only then renamed over.
     """
+    import tempfile  # only writers need it; readers of the paths start faster
+
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

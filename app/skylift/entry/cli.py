@@ -6,16 +6,19 @@ import argparse
 import json
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skylift import __version__
-from skylift.core import logs, paths, rclone_binary
-from skylift.core.planner import plan
-from skylift.core.settings import KEYS, SettingError, Settings, parse_value, validate_destination
-from skylift.core.store import JobState, Store, StoreError, explain
+from skylift.core import paths
+
+if TYPE_CHECKING:
+    from skylift.core.settings import Settings
+
+# The modules below the CLI are imported where a command needs them, so that the common
+# `skylift upload --wait` that hands its files to the running app starts in a fraction
+# of the time (it needs neither the settings, nor the planner, nor the queue store).
 
 OK, FAILED, USAGE, RCLONE = 0, 1, 2, 3
 SUBCOMMANDS = {
@@ -119,7 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = ["--debug"] if debug else []
     parser = _parser()
     ns = parser.parse_args(args_list)
-    logs.setup(debug=ns.debug)
+    global _log_debug
+    _log_debug = ns.debug
+    if ns.command != "upload":  # upload sets it up once it knows it runs the engine here
+        _logging()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         if ns.command is None or ns.command == "gui":
@@ -128,18 +134,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         print(f"skylift: {e}", file=sys.stderr)
         return e.code
-    except rclone_binary.RcloneError as e:
-        print(f"skylift: {e}", file=sys.stderr)
-        return RCLONE
-    except StoreError as e:
-        print(f"skylift: {e}", file=sys.stderr)
-        return USAGE
-    except sqlite3.Error as e:
-        print(f"skylift: {explain(paths.queue_file(), e)}", file=sys.stderr)
-        return USAGE
     except KeyboardInterrupt:
         print("\nskylift: stopped; unfinished uploads stay queued.", file=sys.stderr)
         return 130
+    except Exception as e:
+        code = _known_failure(e)
+        if code is None:
+            raise
+        return code
+
+
+_log_debug = False
+
+
+def _logging() -> None:
+    from skylift.core import logs
+
+    logs.setup(debug=_log_debug)
+
+
+def _known_failure(e: Exception) -> int | None:
+    """The exit code for an error the CLI explains in a sentence; None for a bug.
+
+    Only modules already loaded are asked: an error of a module never imported cannot
+    have been raised.
+    """
+    rclone_binary = sys.modules.get("skylift.core.rclone_binary")
+    store = sys.modules.get("skylift.core.store")
+    sqlite3 = sys.modules.get("sqlite3")
+    if rclone_binary is not None and isinstance(e, rclone_binary.RcloneError):
+        print(f"skylift: {e}", file=sys.stderr)
+        return RCLONE
+    if store is not None and isinstance(e, store.StoreError):
+        print(f"skylift: {e}", file=sys.stderr)
+        return USAGE
+    if store is not None and sqlite3 is not None and isinstance(e, sqlite3.Error):
+        print(f"skylift: {store.explain(paths.queue_file(), e)}", file=sys.stderr)
+        return USAGE
+    return None
 
 
 def main_gui() -> int:
@@ -150,6 +182,8 @@ def main_gui() -> int:
 
 
 def _settings() -> Settings:
+    from skylift.core.settings import Settings
+
     s = Settings.load()
     for w in s.warnings:
         print(f"skylift: warning: {w}", file=sys.stderr)
@@ -202,14 +236,7 @@ def _report_rejected(rejected: list[Any]) -> bool:
 
 def _destination(ns_to: str | None, settings: Settings) -> str:
     if ns_to:
-        name, sep, _ = ns_to.partition(":")
-        if not sep or not name:
-            raise CliError(f"--to wants REMOTE:PATH, such as dropbox:/Photos, not '{ns_to}'.")
-        try:
-            parse_value("remote", name)
-        except SettingError as e:
-            raise CliError(str(e)) from None
-        return ns_to
+        return _checked_to(ns_to)
     root = settings.destination_root
     if not root:
         raise CliError(
@@ -220,6 +247,20 @@ def _destination(ns_to: str | None, settings: Settings) -> str:
 
 
 # --- commands ----------------------------------------------------------------------------
+
+
+def _checked_to(ns_to: str) -> str:
+    """``--to REMOTE:PATH`` as given, once its shape and remote name are valid."""
+    from skylift.core.settings import SettingError, parse_value
+
+    name, sep, _ = ns_to.partition(":")
+    if not sep or not name:
+        raise CliError(f"--to wants REMOTE:PATH, such as dropbox:/Photos, not '{ns_to}'.")
+    try:
+        parse_value("remote", name)
+    except SettingError as e:
+        raise CliError(str(e)) from None
+    return ns_to
 
 
 def _preset(name: str, settings: Settings) -> str:
@@ -237,20 +278,35 @@ def _preset(name: str, settings: Settings) -> str:
 
 
 def cmd_upload(ns: argparse.Namespace) -> int:
-    settings = _settings()
-    dest = _preset(ns.preset, settings) if ns.preset else _destination(ns.to, settings)
-    planned, rejected = plan(ns.paths, dest)
-    missing = [r for r in rejected if r.missing]
+    settings = _settings() if ns.preset else None
+    dest = _preset(ns.preset, settings) if settings is not None else None
+    if ns.to:
+        dest = _checked_to(ns.to)
+    missing = [p for p in ns.paths if not os.path.lexists(_absolute(p))]
     if missing:
-        names = ", ".join(r.path for r in missing)
-        raise CliError(f"{names} does not exist; nothing was queued.")
+        raise CliError(f"{', '.join(missing)} does not exist; nothing was queued.")
+    # A running app plans the files itself (and uses its own default destination):
+    # handing them over first spares this process the work of planning them twice.
+    handed = _hand_over(ns.paths, dest, ns.wait)
+    if handed is not None:
+        return handed
+    _logging()
+    from skylift.core import rclone_binary
+    from skylift.core.planner import plan
+
+    settings = settings or _settings()
+    dest = dest or _destination(None, settings)
+    planned, rejected = plan(ns.paths, dest)
+    missing = [r.path for r in rejected if r.missing]
+    if missing:
+        raise CliError(f"{', '.join(missing)} does not exist; nothing was queued.")
     for r in rejected:
         print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
     if not planned:
         raise CliError("there is no file to upload in what was given.")
     rclone_checked = False
     for attempt in range(_ATTEMPTS):
-        handed = _hand_over(ns.paths, dest, ns.wait)
+        handed = _hand_over(ns.paths, dest, ns.wait) if attempt else None
         if handed is not None:
             return handed
         if attempt == 0 and ns.wait and settings["enabled"] and _engine_starting():
@@ -295,6 +351,8 @@ def _engine_starting(seconds: float = 10.0) -> bool:
 
 
 def _queue_only(planned: list[Any], dest: str, settings: Settings) -> int:
+    from skylift.core.store import Store
+
     store = Store()
     jobs, _added = store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
     store.close()
@@ -317,6 +375,7 @@ def _run_headless(settings: Settings, queue: Any) -> int:
     ``queue(service)`` queues this command's files and returns their jobs; None drains
     the whole queue. Raises EngineBusy when another process runs the engine.
     """
+    from skylift.core import rclone_binary
     from skylift.entry.headless import core_app, follow_engine
     from skylift.entry.service import EngineService
 
@@ -339,8 +398,15 @@ def _run_headless(settings: Settings, queue: Any) -> int:
         service.close()
 
 
+def _absolute(given: str) -> str:
+    return os.path.normpath(os.path.join(os.getcwd(), os.path.expanduser(given)))
+
+
 def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | None:
-    """Give the files to a running engine; None when there is none to give them to."""
+    """Give the files to a running engine; None when there is none to give them to.
+
+    With ``dest`` None the app sends them to its default destination.
+    """
     from skylift.entry.ipc_client import IpcError
 
     client = _client()
@@ -353,7 +419,11 @@ def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | No
     if not reply.get("ok"):
         raise CliError(reply.get("error", "the running Skylift refused the files"))
     ids = reply["ids"]
-    print(f"Queued {len(ids)} file(s) for {dest} in the running Skylift.", file=sys.stderr)
+    _report_rejected(reply.get("rejected", []))
+    if not ids:
+        raise CliError("there is no file to upload in what was given.")
+    where = dest or reply.get("destination") or "the default destination"
+    print(f"Queued {len(ids)} file(s) for {where} in the running Skylift.", file=sys.stderr)
     return _follow(client, ids) if wait else OK
 
 
@@ -404,6 +474,7 @@ def _follow(client: Any, ids: list[int]) -> int:
 
 def _follow_remote(client: Any, ids: list[int]) -> int | None:
     """Follow ``ids`` in the running engine until they end; None if it went away."""
+    from skylift.core import rclone_binary
     from skylift.entry.ipc_client import IpcError
     from skylift.entry.progress import ProgressPrinter, poll_until
 
@@ -461,6 +532,8 @@ def _news(client: Any, pending: list[int], state: dict[str, Any]) -> dict[str, A
 
 
 def cmd_drain(ns: argparse.Namespace) -> int:
+    from skylift.core import rclone_binary
+
     client = _client()
     if client is not None:
         from skylift.entry.progress import poll_until
@@ -490,6 +563,8 @@ def cmd_drain(ns: argparse.Namespace) -> int:
 
 
 def _status() -> dict[str, Any]:
+    from skylift.core.store import Store
+
     client = _client()
     if client is not None:
         return dict(client.request("status")["status"])
@@ -523,6 +598,8 @@ def cmd_status(ns: argparse.Namespace) -> int:
 
 
 def _direct_or_remote(cmd: str, **fields: Any) -> list[int]:
+    from skylift.core.store import JobState, Store
+
     client = _client()
     if client is not None:
         reply = client.request(cmd, **fields)
@@ -587,6 +664,8 @@ def cmd_cancel(ns: argparse.Namespace) -> int:
 
 
 def cmd_test_connection(ns: argparse.Namespace) -> int:
+    from skylift.core import rclone_binary
+
     settings = _settings()
     target = _destination(ns.target, settings)
     rclone_binary.find(settings["rclone_path"])
@@ -601,6 +680,8 @@ def cmd_test_connection(ns: argparse.Namespace) -> int:
 
 
 def cmd_config(ns: argparse.Namespace) -> int:
+    from skylift.core.settings import KEYS, SettingError
+
     settings = _settings()
     if ns.action == "show":
         for key, value in settings.as_dict().items():
@@ -635,7 +716,7 @@ def _save_settings(settings: Settings) -> None:
 
 
 def cmd_preset(ns: argparse.Namespace) -> int:
-    from skylift.core.settings import find_preset
+    from skylift.core.settings import SettingError, find_preset
 
     settings = _settings()
     presets = list(settings["presets"])
@@ -673,6 +754,7 @@ def cmd_preset(ns: argparse.Namespace) -> int:
 
 def cmd_verify(ns: argparse.Namespace) -> int:
     """Compare remote copies with the local files; exit 1 if any does not match."""
+    from skylift.core import rclone_binary
     from skylift.core.verify import describe
 
     if not ns.all and not ns.ids:
@@ -782,6 +864,8 @@ def cmd_link(ns: argparse.Namespace) -> int:
 
 
 def _job_dict(job_id: int) -> dict[str, Any] | None:
+    from skylift.core.store import Store
+
     client = _client()
     if client is not None:
         jobs = client.request("jobs", ids=[job_id])["jobs"]
@@ -798,6 +882,8 @@ def _job_dict(job_id: int) -> dict[str, Any] | None:
 
 def _store_link(ids: list[int], url: str) -> None:
     """Keep the link on the jobs, in the engine that holds the queue (or here)."""
+    from skylift.core.store import Store
+
     client = _client()
     if client is not None:
         client.request("set_link", ids=ids, link=url)
@@ -841,6 +927,8 @@ def _folder_arg(text: str) -> str:
 
 
 def _save_watch(settings: Settings, folders: list[dict[str, Any]]) -> None:
+    from skylift.core.settings import SettingError
+
     try:
         settings["watch_folders"] = folders
     except SettingError as e:
@@ -849,6 +937,8 @@ def _save_watch(settings: Settings, folders: list[dict[str, Any]]) -> None:
 
 
 def cmd_watch(ns: argparse.Namespace) -> int:
+    from skylift.core.settings import SettingError, validate_destination
+
     settings = _settings()
     folders: list[dict[str, Any]] = list(settings["watch_folders"])
     if ns.action == "list":

@@ -102,6 +102,7 @@ class EngineService(QObject):
             return {
                 "ok": True,
                 "ids": ids,
+                "destination": msg.get("to") or self.settings.destination_root,
                 "added": result.added,
                 "rejected": [[r.path, r.reason, r.missing] for r in result.rejected],
             }
