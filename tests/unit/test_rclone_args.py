@@ -415,3 +415,29 @@ def test_checksum_and_force_choose_how_rclone_compares() -> None:
     # a copy found not to match is sent whatever size, time or hash say
     forced = copy_single("rclone", "/h/a.jpg", "r:/p/a.jpg", Options(checksum=True, force=True))
     assert "--ignore-times" in forced and "--checksum" not in forced
+
+
+@given(_jobs(), st.sampled_from(["", "/", "//", "/./", "x"]))
+def test_roots_worked_out_per_folder_equal_roots_worked_out_per_file(
+    job: tuple[str, list[str], list[str], str], mangle: str
+) -> None:
+    """The per-folder shortcut gives what splitting the whole paths gives, including for
+    destinations written by hand with doubled slashes, dots or a different name."""
+    from skylift.core.rclone_args import _split
+
+    dest_root, prefix, folders, name = job
+    local = PurePosixPath("/", *prefix, *folders, name)
+    destination = destination_for(local, dest_root, folders)
+    remote, rpath = split_remote(destination)
+    head, _, leaf = rpath.rpartition("/")
+    destination = f"{remote}:{head}{mangle}{leaf}" if mangle != "x" else destination + "x"
+    rparts = list(PurePosixPath(split_remote(destination)[1]).parts)
+    try:
+        expected: Roots | str = _split(list(local.parts), remote, rparts, destination, local)
+    except ValueError as e:
+        expected = str(e)
+    try:
+        got: Roots | str = roots(local, destination)
+    except ValueError as e:
+        got = str(e)
+    assert got == expected

@@ -7,6 +7,7 @@ prefix, so no file name can be read by rclone as a flag.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,32 @@ def roots(local: PurePath, destination: str) -> Roots:
     of a dropped folder tree travels in one rclone process.
     """
     name, rpath = split_remote(destination)
-    lparts = list(local.parts)
-    rparts = [p for p in PurePosixPath(rpath).parts]
+    leaf = local.name
+    rdir = rpath[: len(rpath) - len(leaf)]
+    if leaf and rpath.endswith(leaf) and (not rdir or rdir.endswith("/")):
+        # the files of one folder share their roots: worked out once per folder
+        source, dest, tail = _folder_roots(local.parent, name, rdir)
+        return Roots(source, dest, f"{tail}/{leaf}" if tail else leaf)
+    return _split(list(local.parts), name, list(PurePosixPath(rpath).parts), destination, local)
+
+
+@functools.lru_cache(maxsize=1024)
+def _folder_roots(lparent: PurePath, name: str, rdir: str) -> tuple[str, str, str]:
+    """``roots`` of any file named the same on both sides of these two folders."""
+    marker = "\0"  # stands for the file's name: never part of a real path
+    r = _split(
+        [*lparent.parts, marker],
+        name,
+        [*PurePosixPath(rdir or ".").parts, marker],
+        f"{name}:{rdir}",
+        lparent,
+    )
+    return r.source, r.dest, r.rel[: -len(marker)].rstrip("/")
+
+
+def _split(
+    lparts: list[str], name: str, rparts: list[str], destination: str, local: object
+) -> Roots:
     if not lparts or not rparts or lparts[-1] != rparts[-1]:
         raise ValueError(f"{destination!r} does not end in the name of {str(local)!r}")
     n = 1
