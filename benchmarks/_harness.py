@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -452,6 +452,7 @@ class Measured:
             own, children = proc_cpu(self.pid)
         except (OSError, ValueError):
             own = children = float("nan")
+        FINAL_CPU[self.pid] = own
         _pid, status, _ru = os.wait4(self.pid, 0)
         code = os.waitstatus_to_exitcode(status)
         self.proc.returncode = code  # reaped here; Popen must not wait again
@@ -461,6 +462,60 @@ class Measured:
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
+
+
+FINAL_CPU: dict[int, float] = {}  # own CPU s of measured processes, read as they exited
+
+
+class UploadWindow:
+    """While Skylift's rclone runs, and Skylift's own CPU time meanwhile.
+
+    Skylift writes a batch's file list into ``<data>/skylift/batches`` just before it
+    starts rclone, and deletes it once rclone has ended (engine.py ``_start`` and
+    ``_forget``), so the folder holds a list exactly while an upload runs. A thread
+    looks at the folder every 5 ms (a directory listing: microseconds) and reads the
+    CPU time of Skylift's processes (``pids()``) from /proc only when the first list
+    appears and whenever the folder empties; the window runs from the first start to
+    the last end. CPU times come in ticks of 10 ms, so on a 2 s window a reading is
+    good to about 1 %.
+    """
+
+    def __init__(self, profile_root: Path, pids: Callable[[], Iterable[int]]):
+        self.folder = profile_root / "data" / "skylift" / "batches"
+        self._pids = pids
+        self._stop = threading.Event()
+        self.start_t = self.end_t = float("nan")
+        self.start_cpu = self.end_cpu = float("nan")
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _cpu(self) -> float:
+        total = 0.0
+        for pid in self._pids():
+            try:
+                total += proc_cpu(pid)[0]
+            except (OSError, ValueError):  # reaped already: as read when it exited
+                total += FINAL_CPU.get(pid, 0.0)
+        return total
+
+    def _run(self) -> None:
+        busy = False
+        while not self._stop.wait(0.005):
+            try:
+                now_busy = any(n.endswith(".list") for n in os.listdir(self.folder))
+            except OSError:
+                now_busy = False
+            if now_busy and self.start_t != self.start_t:
+                self.start_t, self.start_cpu = time.perf_counter(), self._cpu()
+            elif busy and not now_busy:
+                self.end_t, self.end_cpu = time.perf_counter(), self._cpu()
+            busy = now_busy
+
+    def stop(self) -> tuple[float, float]:
+        """(seconds rclone ran, Skylift's CPU seconds meanwhile); NaN if none ran."""
+        self._stop.set()
+        self._thread.join(5)
+        return self.end_t - self.start_t, self.end_cpu - self.start_cpu
 
 
 @dataclass
@@ -480,8 +535,10 @@ def run_group(
     timeout: float = 600,
     cwd: Path | None = None,
     parallel: int | None = None,
+    started: list[int] | None = None,
 ) -> GroupResult:
-    """Run the commands, at most ``parallel`` at a time (all at once by default)."""
+    """Run the commands, at most ``parallel`` at a time (all at once by default);
+    ``started`` gets the pid of each as it starts."""
     logdir.mkdir(parents=True, exist_ok=True)
     limit = parallel or len(argvs)
     t0 = time.perf_counter()
@@ -495,6 +552,8 @@ def run_group(
         while pending and len(running) < limit:
             i, argv = pending.pop(0)
             running.append(Measured(argv, env, logdir / f"{i:04d}.log", cwd, some_exit))
+            if started is not None:
+                started.append(running[-1].pid)
         # wait for whichever ends first
         done: list[Measured] = []
         while not done and time.perf_counter() < deadline:

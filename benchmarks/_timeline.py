@@ -43,11 +43,11 @@ def wrap(owner: Any, name: str, label: str, after: bool = True, once: bool = Fal
 
 
 def main() -> int:
-    from skylift.core import engine, runner
+    from skylift.core import engine, planner, runner
     from skylift.entry import cli, headless, service
 
     mark("skylift imported")
-    wrap(cli, "plan", "files planned")
+    wrap(planner, "plan", "files planned")
     wrap(service.EngineService, "__init__", "engine ready")
     wrap(engine.Engine, "add_planned", "jobs queued")
     wrap(runner.RcloneRun, "start", "rclone started")

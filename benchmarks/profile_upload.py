@@ -59,7 +59,7 @@ def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int)
     marks: list[tuple[str, float]] = []
     for line in Path(wd / "skylift.log").read_text().splitlines():
         if line.startswith('{"timeline"'):
-            marks = [tuple(x) for x in json.loads(line)["timeline"]]  # type: ignore[misc]
+            marks = [tuple(x) for x in json.loads(line)["timeline"]]
     marks.append(("process gone", r.wall))
     # rclone alone, with the command Skylift ran (from its log folder's batch list)
     from skylift.core import rclone_args
