@@ -4,6 +4,6 @@ rclone discovery looks in the bundle (``sys._MEIPASS``) first, so the rclone shi
 inside the build is found without touching PATH.
 """
 
-from skylift.entry.cli import main_gui
+from skylift.entry.cli import run
 
-raise SystemExit(main_gui())
+run()

@@ -1,3 +1,3 @@
-from skylift.entry.cli import main
+from skylift.entry.cli import run
 
-raise SystemExit(main())
+run()

@@ -174,8 +174,26 @@ def _known_failure(e: Exception) -> int | None:
     return None
 
 
-def main_gui() -> int:
-    return main()
+def run() -> None:
+    """The ``skylift`` program: ``main()``, then exit at once.
+
+    Everything that matters is saved by the time ``main()`` returns (the queue is
+    committed and closed, the engine stopped). Letting Python then tear down Qt's
+    objects one by one would only keep a terminal or a script waiting (about 20 ms
+    after an upload), so a process that loaded Qt flushes its output and its log and
+    leaves directly.
+    """
+    code = main()
+    if "PySide6.QtCore" not in sys.modules:
+        sys.exit(code)
+    import contextlib
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
 
 
 # --- helpers -----------------------------------------------------------------------------
