@@ -303,3 +303,27 @@ def test_a_folder_without_files_handed_to_the_app_is_bad_input(
     assert "is a folder with no files in it; skipped." in out.stderr
     assert "there is no file to upload in what was given." in out.stderr
     assert service.engine.jobs() == []
+
+
+def test_files_handed_over_start_uploading_before_the_window_hears_of_them(
+    qtbot: Any, tmp_path: Path, service: EngineService, sftp_server: Server
+) -> None:
+    files = make_files(tmp_path / "Set", [f"{i:02d}.jpg" for i in range(20)], size=1000)
+    seen: list[tuple[int, set[JobState]]] = []
+
+    def added(ids: list[int]) -> None:
+        states = {j.state for j in service.engine.jobs(ids=ids)}
+        seen.append((service.engine.processes_started, states))
+
+    service.engine.jobsAdded.connect(added)
+    service.engine.resume()
+    client = Client()
+    assert client.connect()
+    ids = queue(qtbot, client, tmp_path / "Set")
+    assert seen == [(1, {JobState.UPLOADING})]  # rclone was running when rows were announced
+    qtbot.waitUntil(
+        lambda: all(j.state is JobState.DONE for j in service.engine.jobs(ids=ids)),
+        timeout=60_000,
+    )
+    for f in files:
+        assert sftp_server.file(f"W/Set/{f.name}").read_bytes() == f.read_bytes()

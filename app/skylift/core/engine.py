@@ -272,6 +272,8 @@ class Engine(QObject):
         given: Iterable[str | os.PathLike[str]],
         destination: str | None = None,
         cwd: str | None = None,
+        *,
+        start_now: bool = False,
     ) -> AddResult:
         root = destination or self.settings.destination_root
         if not root:
@@ -280,7 +282,7 @@ class Engine(QObject):
                 "'skylift config set remote NAME' or in Settings."
             )
         planned, rejected = plan(given, root, cwd)
-        return self.add_planned(planned, rejected)
+        return self.add_planned(planned, rejected, start_now=start_now)
 
     def add_planned(
         self,
@@ -288,8 +290,14 @@ class Engine(QObject):
         rejected: Sequence[Rejected] = (),
         *,
         origin: str | None = None,
+        start_now: bool = False,
     ) -> AddResult:
-        """Queue planned files; ``origin`` names the hot folder they came from, if any."""
+        """Queue planned files; ``origin`` names the hot folder they came from, if any.
+
+        ``start_now``: the files came together (handed over by ``skylift upload``), so
+        when nothing is uploading their batch starts before listeners hear of them: a
+        window showing 1,000 new rows does not hold up the upload.
+        """
         jobs, added = self.store.add(
             [(p.path, p.destination, p.size, p.mtime) for p in planned], origin=origin
         )
@@ -300,6 +308,9 @@ class Engine(QObject):
                 jobs = self.store.jobs(ids=[j.id for j in jobs])
             self._counts_dirty = True
             self._summary_dirty = True
+            if start_now and not self._runs:
+                self._kick_timer.stop()
+                self._schedule()
             self.jobsAdded.emit(sorted(set(new_ids)))
             self.kick()
         return AddResult(jobs, list(rejected), added)

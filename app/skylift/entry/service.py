@@ -91,7 +91,9 @@ class EngineService(QObject):
             return self.on_files(list(msg.get("paths", [])), msg.get("cwd"))
         if cmd == "upload":
             try:
-                result = e.add_paths(msg.get("paths", []), msg.get("to"), msg.get("cwd"))
+                result = e.add_paths(
+                    msg.get("paths", []), msg.get("to"), msg.get("cwd"), start_now=True
+                )
             except ValueError as err:
                 return {"ok": False, "error": str(err)}
             ids = [j.id for j in result.jobs]
