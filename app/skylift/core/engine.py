@@ -17,11 +17,11 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from skylift.core import (
-    connection,
     health,
     metrics,
     paths,
@@ -33,10 +33,15 @@ from skylift.core import verify as remote_check
 from skylift.core.bandwidth import BandwidthSampler
 from skylift.core.messages import is_network, plain
 from skylift.core.planner import Planned, Rejected, plan
-from skylift.core.remotes import Answer, RcloneCall
 from skylift.core.runner import RcloneRun
 from skylift.core.settings import Settings
 from skylift.core.store import ACTIVE, Job, JobState, Store
+
+if TYPE_CHECKING:
+    from skylift.core.remotes import Answer, RcloneCall
+
+# remotes and connection (rclone calls for checks and probes) are imported where used:
+# a headless `skylift upload --wait` starts its upload sooner without them
 
 log = logging.getLogger(__name__)
 
@@ -861,6 +866,8 @@ class Engine(QObject):
 
     def _run_check(self, check: Check, argv: list[str]) -> None:
         remote = rclone_args.split_remote(check.dest)[0]
+        from skylift.core.remotes import RcloneCall
+
         call = RcloneCall(
             argv,
             functools.partial(_listing, remote),
@@ -1040,6 +1047,8 @@ class Engine(QObject):
             return
         rclone, env = found
         self._probe_target = target
+        from skylift.core import connection
+
         probe = RcloneRun(connection.args(rclone, target), env, self)
         self._probe_messages = []
         probe.events.connect(self._probe_events)
@@ -1056,6 +1065,8 @@ class Engine(QObject):
         if self._probe is not None:
             self._probe.deleteLater()
         self._probe = None
+        from skylift.core import connection
+
         ok, reason = connection.verdict(
             self._probe_target or "x:",
             code,
@@ -1237,6 +1248,8 @@ class Engine(QObject):
 
 def _listing(remote: str, code: int, stdout: str, stderr: str) -> Answer:
     """An ``rclone lsjson`` answer: the listing, or one plain sentence."""
+    from skylift.core.remotes import Answer
+
     messages = []
     for line in stderr.splitlines():
         ev = rclone_events.parse_line(line)

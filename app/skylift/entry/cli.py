@@ -339,7 +339,9 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
 
         try:
-            return _run_headless(settings, lambda service: service.engine.add_planned(planned).jobs)
+            return _run_headless(
+                settings, lambda service: service.engine.add_planned(planned, start_now=True).jobs
+            )
         except EngineBusy:
             # another `skylift upload --wait` took the engine a moment ago: join it
             _wait_for_engine()

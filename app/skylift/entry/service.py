@@ -5,18 +5,20 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
 from skylift.core.engine import Engine
-from skylift.core.hotfolders import HotFolders
 from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
 from skylift.entry.waiters import Waiters, jobs_reply
 from skylift.entry.warmup import VersionWarmup
+
+if TYPE_CHECKING:
+    from skylift.core.hotfolders import HotFolders
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,11 @@ class EngineService(QObject):
         self.server.deferred = self.waiters.wait
         self.server.listen()
         self.hints = PlatformHints(self.engine, self)
-        self.hot_folders: HotFolders | None = (
-            HotFolders(settings, self.engine, self.store, self) if watch else None
-        )
+        self.hot_folders: HotFolders | None = None
+        if watch:  # only the desktop app watches folders
+            from skylift.core.hotfolders import HotFolders
+
+            self.hot_folders = HotFolders(settings, self.engine, self.store, self)
         self.warmup = VersionWarmup(settings, self)
         self.on_show: Callable[[], None] | None = None
         # `skylift FILE...` with no --to: the desktop app queues such files as a drop
