@@ -517,11 +517,24 @@ class UploadWindow:
         self._thread.join(5)
         return self.end_t - self.start_t, self.end_cpu - self.start_cpu
 
+    def around(self, g: GroupResult) -> dict[str, float]:
+        """The window's figures for a group of commands: how long rclone ran, Skylift's
+        CPU meanwhile, and the time from the first command's start to rclone's start
+        and from rclone's end to the last command's exit."""
+        up_s, up_cpu = self.stop()
+        return {
+            "upload_s": up_s,
+            "upload_cpu": up_cpu,
+            "before_s": self.start_t - g.t0,
+            "after_s": g.t0 + g.wall - self.end_t,
+        }
+
 
 @dataclass
 class GroupResult:
     wall: float  # from the first start to the last exit
     procs: list[ProcResult]
+    t0: float = 0.0  # perf_counter() at the first start
 
     @property
     def ok(self) -> bool:
@@ -568,7 +581,7 @@ def run_group(
             running.remove(m)
             results.append(m.wait(30))
             t_last = max(t_last, m.t_exit or time.perf_counter())
-    return GroupResult(t_last - t0, results)
+    return GroupResult(t_last - t0, results, t0)
 
 
 # --- statistics and output ----------------------------------------------------------------

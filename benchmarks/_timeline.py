@@ -9,7 +9,6 @@ BENCH_T0 is the parent's ``time.perf_counter()`` just before it started this pro
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import sys
@@ -43,24 +42,43 @@ def wrap(owner: Any, name: str, label: str, after: bool = True, once: bool = Fal
 
 
 def main() -> int:
-    from skylift.core import engine, planner, runner
-    from skylift.entry import cli, headless, service
+    from skylift.core import planner, rclone_binary
+    from skylift.entry import cli
 
-    mark("skylift imported")
+    mark("command loaded")
     wrap(planner, "plan", "files planned")
-    wrap(service.EngineService, "__init__", "engine ready")
-    wrap(engine.Engine, "add_planned", "jobs queued")
-    wrap(runner.RcloneRun, "start", "rclone started")
-    wrap(runner.RcloneRun, "_finished", "rclone exited", after=False)
-    wrap(headless, "wait_until", "wait loop returned")
-    wrap(headless, "poll_until", "poll loop returned")
-    wrap(service.EngineService, "close", "engine closed")
-    atexit.register(
-        lambda: print(
-            json.dumps({"timeline": [*marks, ("exit", time.perf_counter() - T0)]}), file=sys.stderr
-        )
-    )
-    return int(cli.main(sys.argv[1:]))
+    wrap(rclone_binary, "start_check", "rclone version check started", once=True)
+    wrap(rclone_binary, "find", "rclone version known", once=True)
+    run_headless = cli._run_headless
+
+    def headless_with_stamps(*args: Any, **kwargs: Any) -> Any:
+        # Qt and the engine are imported here, where the command imports them
+        from skylift.core import engine, runner
+        from skylift.entry import headless, service
+
+        mark("Qt and the engine imported")
+        wrap(service.EngineService, "__init__", "engine ready")
+        wrap(engine.Engine, "add_planned", "jobs queued")
+        wrap(runner.RcloneRun, "start", "rclone started")
+        wrap(runner.RcloneRun, "_finished", "rclone exited", after=False)
+        wrap(headless, "wait_until", "wait loop returned")
+        wrap(service.EngineService, "close", "engine closed")
+        return run_headless(*args, **kwargs)
+
+    cli._run_headless = headless_with_stamps
+    main = cli.main
+
+    def main_then_report(argv: Any = None) -> int:
+        try:
+            return int(main(sys.argv[1:]))
+        finally:
+            line = json.dumps({"timeline": [*marks, ("exit", time.perf_counter() - T0)]})
+            print(line, file=sys.stderr)
+
+    # cli.run() is what the `skylift` program runs: main(), then a direct exit
+    cli.main = main_then_report
+    cli.run()
+    return 0
 
 
 if __name__ == "__main__":

@@ -98,10 +98,11 @@ def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int)
 def print_timeline(runs: list[dict]) -> list[str]:
     out = ["## Timeline of `skylift upload --wait` (headless), median of runs", ""]
     labels = [lab for lab, _ in runs[0]["marks"]]
+    times = {lab: h.median(dict(r["marks"]).get(lab, float("nan")) for r in runs) for lab in labels}
     rows = []
     prev = 0.0
-    for lab in labels:
-        t = h.median(dict(r["marks"]).get(lab, float("nan")) for r in runs)
+    for lab in sorted(labels, key=lambda lab: times[lab]):  # in the order they happened
+        t = times[lab]
         rows.append([lab, f"{1000 * t:.0f}", f"+{1000 * (t - prev):.0f}"])
         prev = t
     out.append(h.markdown_table(["step", "ms since start", "ms since previous"], rows))

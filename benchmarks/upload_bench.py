@@ -234,14 +234,12 @@ def v_headless(env: Env, case: Case, files: list[Path], wd: Path, server: h.Sftp
     pids: list[int] = []
     window = h.UploadWindow(profile.root, lambda: list(pids))
     g = h.run_group(_sky_argvs(case, files), profile.env(server), wd / "logs", cwd=wd, started=pids)
-    up_s, up_cpu = window.stop()
     m = {
         "wall": g.wall,
         "sky_cpu": sum(p.own_cpu for p in g.procs),
         "rclone_cpu": sum(p.child_cpu for p in g.procs),
         "sky_mb": max(p.hwm_kb for p in g.procs) / 1024,
-        "upload_s": up_s,
-        "upload_cpu": up_cpu,
+        **window.around(g),
     }
     return _check(g, m)
 
@@ -368,7 +366,7 @@ def v_hosted(
         pids = [host.m.pid]
         window = h.UploadWindow(profile.root, lambda: list(pids))
         g = h.run_group(_sky_argvs(case, files), host.env, wd / "logs", cwd=wd, started=pids)
-        up_s, up_cpu = window.stop()
+        around = window.around(g)
         cpu1 = host.cpu()
         st_full, st_cpu = _status_times(host, wd, 3)
         idle0 = host.cpu()
@@ -385,8 +383,7 @@ def v_hosted(
         "host_cpu": host_cpu,
         "client_cpu": clients,
         "rclone_cpu": cpu1[1] - cpu0[1],
-        "upload_s": up_s,
-        "upload_cpu": up_cpu,
+        **around,
         "sky_mb": host_mb,
         "client_mb": max(p.hwm_kb for p in g.procs) / 1024,
         "ready_s": host.ready_s,
@@ -742,6 +739,39 @@ def _report(
             for e in errors:
                 notes.append(f"{c.title}, {name}: {e}")
     lines.append(h.markdown_table(headers, rows))
+    around = []
+    for c in cases:
+        if c.prefill:
+            continue
+        per = results[c.key]
+        for name in SKYLIFT_VARIANTS:
+            ms = per.get(name)
+            if ms:
+                around.append(
+                    [
+                        c.title,
+                        name,
+                        h.fmt(_med(ms, "before_s")),
+                        h.fmt(_med(ms, "upload_s")),
+                        h.fmt(_med(ms, "after_s")),
+                        h.fmt(_med(per.get(RCLONE_SKY, []), "wall")),
+                    ]
+                )
+    if around:
+        lines += ["", "Where Skylift's time goes (medians; rclone's batch list marks its run):", ""]
+        lines.append(
+            h.markdown_table(
+                [
+                    "set",
+                    "variant",
+                    "start → rclone starts s",
+                    "rclone running s",
+                    "rclone ends → last exit s",
+                    "rclone alone, Skylift's args s",
+                ],
+                around,
+            )
+        )
     # the app's own figures
     app_rows = []
     for name in (ENGINE, GUI):
