@@ -542,3 +542,78 @@ def test_a_failed_upgrade_leaves_the_queue_as_it_was(tmp_path: Path, monkeypatch
     s = Store(db)
     assert [j.destination for j in s.jobs()] == ["r:/a.jpg"]
     s.close()
+
+
+# --- reading jobs as dicts, finishing uploads in one go -----------------------------------
+
+
+def _jobs_in_every_state(store: Store) -> list[int]:
+    """One job per state, each with every optional field set, plus a cleared one."""
+    jobs, _ = store.add([item(f"{s.value}.jpg", size=100 + n) for n, s in enumerate(JobState)])
+    ids = {s: j.id for s, j in zip(JobState, jobs, strict=True)}
+    store.update([ids[JobState.UPLOADING]], JobState.UPLOADING, attempt_delta=1, bytes_done=42)
+    store.update([ids[JobState.DONE]], JobState.UPLOADING, attempt_delta=1)
+    store.update([ids[JobState.DONE]], JobState.DONE)
+    store.update([ids[JobState.FAILED]], JobState.FAILED, error="The remote is full.")
+    store.update([ids[JobState.CANCELLED]], JobState.CANCELLED, error="Cancelled.")
+    store.update([ids[JobState.QUEUED]], JobState.QUEUED, error="Waiting.", next_try=5.0)
+    every = list(ids.values())
+    store.set_fields(
+        every, verified="hash:md5", link="https://x/s/1", note="Already uploaded", force=True
+    )
+    store.set_fields(every, origin="/home/u/Export")
+    store.clear_finished()  # done and cancelled leave the queue; their rows stay
+    return every
+
+
+def test_job_dicts_are_what_as_dict_gives(store: Store) -> None:
+    ids = _jobs_in_every_state(store)
+    plain, _ = store.add([item("plain.jpg")])  # and one with every optional field empty
+    ids.append(plain[0].id)
+    expected = [j.as_dict() for j in store.jobs(ids=ids)]
+    assert {d["state"] for d in expected} == {s.value for s in JobState}
+    assert any(d["finished"] and d["error"] for d in expected)
+    got = store.job_dicts(reversed(ids))
+    assert got == expected
+    for g, e in zip(got, expected, strict=True):
+        assert list(g) == list(e)  # same keys, same order: the same JSON
+        assert [type(v) for v in g.values()] == [type(v) for v in e.values()]
+    # unknown ids are left out, repeated ones answered once
+    assert store.job_dicts([ids[0], ids[0], 10_000]) == expected[:1]
+    assert store.job_dicts([]) == []
+
+
+def test_job_dicts_reads_many_jobs(store: Store) -> None:
+    jobs, _ = store.add([item(f"{n}.jpg") for n in range(1200)])
+    ids = [j.id for j in jobs]
+    assert store.job_dicts(ids) == [j.as_dict() for j in jobs]
+
+
+def test_finished_uploads_are_marked_done_and_remembered_at_once(store: Store) -> None:
+    jobs, _ = store.add([item(n) for n in ("a.jpg", "b.jpg", "c.jpg", "d.jpg")])
+    a, b, c, d = (j.id for j in jobs)
+    store.update([a, b, c], JobState.UPLOADING, attempt_delta=1)
+    store.update([b], JobState.CANCELLED)  # cancelled after rclone said it was copied
+    records = {
+        i: (f"/p/{i}.jpg", f"r:/{i}.jpg", 10 * i, 1.5 * i, None if i != a else "md5:x")
+        for i in (a, b, c, d)
+    }
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert sorted(store.finish_uploads(records)) == [a, c]
+    store._db.set_trace_callback(None)
+    assert sum(s.startswith("BEGIN") for s in statements) == 1
+    assert [state(store, i) for i in (a, b, c, d)] == [
+        JobState.DONE,
+        JobState.CANCELLED,
+        JobState.DONE,
+        JobState.QUEUED,
+    ]
+    assert store.uploaded(f"/p/{a}.jpg", f"r:/{a}.jpg") == (10 * a, 1.5 * a, "md5:x")
+    assert store.uploaded(f"/p/{c}.jpg", f"r:/{c}.jpg") == (10 * c, 1.5 * c, None)
+    # neither the cancelled job nor the one that never started is remembered
+    assert store.uploaded(f"/p/{b}.jpg", f"r:/{b}.jpg") is None
+    assert store.uploaded(f"/p/{d}.jpg", f"r:/{d}.jpg") is None
+    done = store.get(a)
+    assert done is not None and done.finished is not None and done.bytes == done.size
+    assert store.finish_uploads({}) == []

@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -91,6 +91,7 @@ class Run:
     last_bytes: int = -1
     force: bool = False
     to_verify: list[int] = field(default_factory=list)  # copied, waiting for the check
+    dests: dict[int, str] = field(default_factory=dict)  # job id -> destination
 
 
 @dataclass
@@ -222,6 +223,10 @@ class Engine(QObject):
 
     def jobs(self, ids: Iterable[int] | None = None) -> list[Job]:
         return self.store.jobs(ids=ids)
+
+    def job_dicts(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """``[j.as_dict() for j in self.jobs(ids)]``, cheaper: for clients that follow jobs."""
+        return self.store.job_dicts(ids)
 
     def job(self, job_id: int) -> Job | None:
         return self.store.get(job_id)
@@ -625,6 +630,7 @@ class Engine(QObject):
             list_file,
             single,
             force=first_job.force,
+            dests={j.id: j.destination for j, _ in group},
         )
         self._runs.append(run)
         for i in started:
@@ -785,8 +791,7 @@ class Engine(QObject):
             self.store.set_fields(ids, verified="checking")
             self._changed_now(ids)
             return
-        changed = self.store.update(ids, JobState.DONE, only_from=(JobState.UPLOADING,))
-        self._record(changed, {i: run.stamps[i] for i in changed if i in run.stamps}, {})
+        changed = self.store.finish_uploads(self._uploaded_rows(ids, run.stamps, {}, run))
         if run.force:
             self.store.set_fields(changed, force=False)
         self._ended(changed)
@@ -795,13 +800,36 @@ class Engine(QObject):
         self, ids: list[int], stamps: dict[int, tuple[int, int]], hashes: dict[int, str]
     ) -> None:
         """Remember what the remote now holds, so an unchanged file is not sent again."""
-        if not ids:
-            return
-        rows = []
-        for job in self.store.jobs(ids=ids):
+        if ids:
+            self.store.record_uploaded(self._uploaded_rows(ids, stamps, hashes).values())
+
+    def _uploaded_rows(
+        self,
+        ids: list[int],
+        stamps: dict[int, tuple[int, int]],
+        hashes: dict[int, str],
+        run: Run | None = None,
+    ) -> dict[int, tuple[str, str, int, float, str | None]]:
+        """(path, destination, size, mtime, hash) of each job for the ``uploaded`` table,
+        from what ``run`` knows; only the jobs it does not know are read from the store."""
+        rows: dict[int, tuple[str, str, int, float, str | None]] = {}
+        unknown: list[int] = []
+        for i in ids:
+            stamp = stamps.get(i)
+            if run is None or stamp is None or i not in run.dests:
+                unknown.append(i)
+            else:
+                rows[i] = (run.paths[i], run.dests[i], stamp[0], stamp[1] / 1e9, hashes.get(i))
+        for job in self.store.jobs(ids=unknown) if unknown else ():
             size, mtime_ns = stamps.get(job.id, (job.size, int(job.mtime * 1e9)))
-            rows.append((str(job.path), job.destination, size, mtime_ns / 1e9, hashes.get(job.id)))
-        self.store.record_uploaded(rows)
+            rows[job.id] = (
+                str(job.path),
+                job.destination,
+                size,
+                mtime_ns / 1e9,
+                hashes.get(job.id),
+            )
+        return rows
 
     def _verify_run(self, run: Run) -> None:
         ids = [i for i in run.to_verify if i in run.stamps]

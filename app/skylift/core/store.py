@@ -114,6 +114,24 @@ _COLUMNS = (
     "next_try, started, duration, verified, link, note, cleared, origin, force"
 )
 
+# Job.as_dict's keys, in its order; the columns have the same names
+_DICT_KEYS = (
+    "id",
+    "path",
+    "destination",
+    "state",
+    "size",
+    "bytes",
+    "attempts",
+    "error",
+    "created",
+    "finished",
+    "verified",
+    "link",
+    "note",
+)
+_DICT_COLUMNS = ", ".join(_DICT_KEYS)
+
 # columns that set_fields may write; the rest change only through state transitions
 _FIELDS = frozenset({"verified", "link", "note", "origin", "force"})
 
@@ -320,6 +338,22 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         return [_row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
+    def job_dicts(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """These jobs as ``Job.as_dict`` gives them (cleared or not, by id), read
+        straight into dicts: a client following its uploads asks for them after every
+        change, and building a Job and a Path for each costs more than the read."""
+        id_list = sorted(set(ids))
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            rows += self._db.execute(
+                f"SELECT {_DICT_COLUMNS} FROM jobs WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        rows.sort()
+        # paths are stored as str(Path), so they read back as as_dict writes them
+        return [dict(zip(_DICT_KEYS, r, strict=True)) for r in rows]
+
     def last_job(self, path: str, destination: str) -> Job | None:
         """The newest job, cleared or not, that sent ``path`` to ``destination``."""
         r = self._db.execute(
@@ -414,6 +448,37 @@ class Store:
         id_list = list(job_ids)
         if not id_list:
             return []
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            changed = self._set_state(
+                id_list,
+                state,
+                error=error,
+                bytes_done=bytes_done,
+                attempt_delta=attempt_delta,
+                next_try=next_try,
+                size=size,
+                only_from=only_from,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return changed
+
+    def _set_state(
+        self,
+        id_list: list[int],
+        state: JobState,
+        *,
+        error: str | None = None,
+        bytes_done: int | None = None,
+        attempt_delta: int = 0,
+        next_try: float | None = None,
+        size: int | None = None,
+        only_from: Iterable[JobState] | None = None,
+    ) -> list[int]:
+        """The body of ``update``, inside the caller's transaction."""
         stamp = now_iso()
         sets = ["state = ?", "updated = ?", "error = ?"]
         args: list[Any] = [state.value, stamp, error]
@@ -453,22 +518,40 @@ class Store:
             cond = f" AND state IN ({','.join('?' * len(st))})"
             cond_args = st
         changed: list[int] = []
+        for chunk_start in range(0, len(id_list), 500):
+            chunk = id_list[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id FROM jobs WHERE id IN ({marks}){cond}", [*chunk, *cond_args]
+            ).fetchall()
+            hit = [r[0] for r in rows]
+            if not hit:
+                continue
+            marks = ",".join("?" * len(hit))
+            self._db.execute(
+                f"UPDATE jobs SET {', '.join(sets)} WHERE id IN ({marks})", [*args, *hit]
+            )
+            changed += hit
+        return changed
+
+    def finish_uploads(
+        self, records: dict[int, tuple[str, str, int, float, str | None]]
+    ) -> list[int]:
+        """Mark 'uploading' jobs done and remember what the remote now holds, in one
+        transaction; returns the ids that changed. ``records`` maps each job id to
+        (path, destination, size, mtime, hash); a job no longer uploading (cancelled
+        meanwhile) is neither marked done nor remembered."""
+        if not records:
+            return []
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            for chunk_start in range(0, len(id_list), 500):
-                chunk = id_list[chunk_start : chunk_start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT id FROM jobs WHERE id IN ({marks}){cond}", [*chunk, *cond_args]
-                ).fetchall()
-                hit = [r[0] for r in rows]
-                if not hit:
-                    continue
-                marks = ",".join("?" * len(hit))
-                self._db.execute(
-                    f"UPDATE jobs SET {', '.join(sets)} WHERE id IN ({marks})", [*args, *hit]
-                )
-                changed += hit
+            changed = self._set_state(list(records), JobState.DONE, only_from=(JobState.UPLOADING,))
+            stamp = time.time()
+            self._db.executemany(
+                "INSERT OR REPLACE INTO uploaded (path, destination, size, mtime, hash, uploaded)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(*records[i], stamp) for i in changed],
+            )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")

@@ -29,7 +29,7 @@ def follow_engine(service: Any, own_ids: list[int] | None) -> list[dict[str, Any
     engine = service.engine
     if own_ids is None:
         own_ids = [j.id for j in engine.jobs() if j.state.value in ("queued", "uploading")]
-    rows: dict[int, dict[str, Any]] = {j.id: j.as_dict() for j in engine.jobs(ids=own_ids)}
+    rows: dict[int, dict[str, Any]] = {d["id"]: d for d in engine.job_dicts(own_ids)}
     printer = ProgressPrinter()
     loop = QEventLoop()
 
@@ -38,7 +38,7 @@ def follow_engine(service: Any, own_ids: list[int] | None) -> list[dict[str, Any
             return True
         external = [i for i in service.external_ids if i not in rows]
         if external:
-            rows.update((j.id, j.as_dict()) for j in engine.jobs(ids=external))
+            rows.update((d["id"], d) for d in engine.job_dicts(external))
         return all(r["state"] in FINISHED for r in rows.values()) and (
             not engine.busy() or own_ids is not None
         )
@@ -49,8 +49,8 @@ def follow_engine(service: Any, own_ids: list[int] | None) -> list[dict[str, Any
 
     def changed(ids: list[int]) -> None:
         mine = [i for i in ids if i in rows]
-        for j in engine.jobs(ids=mine):
-            rows[j.id] = j.as_dict()
+        for d in engine.job_dicts(mine):
+            rows[d["id"]] = d
         printer.update(rows.values(), engine.speed())
         quit_when_done()
 

@@ -40,9 +40,8 @@ class _Waiter:
 def jobs_reply(engine: Engine, ids: Iterable[int]) -> dict[str, Any]:
     """What the "jobs" request answers: those jobs with their live progress."""
     jobs = []
-    for j in engine.jobs(ids=list(ids)):
-        d = j.as_dict()
-        p = engine.job_progress(j.id)
+    for d in engine.job_dicts(ids):
+        p = engine.job_progress(d["id"])
         if p:
             d["bytes"], d["speed"] = p[0], p[1]
         jobs.append(d)
