@@ -218,14 +218,18 @@ def profile_headless(
     return ["## cProfile (py-spy not installed)", "", "```", buf.getvalue(), "```"]
 
 
-def profile_hosted(tmp: Path, rclone: str, template: h.Profile, src: Path, spy: str) -> list[str]:
-    wd = tmp / "prof-host"
+def profile_hosted(
+    tmp: Path, rclone: str, template: h.Profile, src: Path, spy: str, kind: str = "engine"
+) -> list[str]:
+    """py-spy on the running engine (``kind`` "engine": benchmarks/_engine_host.py) or
+    the desktop app ("gui", offscreen, no tray), and on its ``skylift upload`` client."""
+    wd = tmp / f"prof-{kind}"
     server = h.SftpServer(rclone, wd / "served", tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     env = profile.env(server)
     host = subprocess.Popen(
-        [sys.executable, str(HERE / "_engine_host.py")],
+        [sys.executable, str(HERE / "_engine_host.py")] if kind == "engine" else h.skylift_cmd(),
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -238,8 +242,8 @@ def profile_hosted(tmp: Path, rclone: str, template: h.Profile, src: Path, spy: 
     time.sleep(0.2)
     rate = 500
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    raw_host = h.RESULTS / f"profile-engine-host-{stamp}.txt"
-    raw_client = h.RESULTS / f"profile-ipc-client-{stamp}.txt"
+    raw_host = h.RESULTS / f"profile-{kind}-host-{stamp}.txt"
+    raw_client = h.RESULTS / f"profile-{kind}-client-{stamp}.txt"
     spy_host = subprocess.Popen(
         [
             spy,
@@ -282,12 +286,10 @@ def profile_hosted(tmp: Path, rclone: str, template: h.Profile, src: Path, spy: 
     host.terminate()
     host.wait(10)
     server.stop()
-    out = [
-        "## py-spy: the running engine (no GUI) while `skylift upload --wait` hands the files over",
-        "",
-    ]
+    what = "the running engine (no GUI)" if kind == "engine" else "the desktop app (offscreen)"
+    out = [f"## py-spy: {what} while `skylift upload --wait` hands the files over", ""]
     out += summarize_raw(raw_host, rate) if raw_host.exists() else ["(no host profile)"]
-    out += ["", "## py-spy: the `skylift upload --wait` client of that engine", ""]
+    out += ["", f"## py-spy: the `skylift upload --wait` client of the {kind}", ""]
     out += summarize_raw(raw_client, rate) if raw_client.exists() else ["(no client profile)"]
     return out
 
@@ -300,6 +302,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--size", type=int, default=100_000, help="bytes per file")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--gui", action="store_true", help="also profile the desktop app (offscreen)")
     args = ap.parse_args()
     h.require_skylift()
     tmp = Path(tempfile.mkdtemp(prefix="skylift-profile-"))
@@ -321,6 +324,8 @@ def main() -> int:
         lines += ["", *profile_headless(tmp, rclone, template, src, spy)]
         if spy:
             lines += ["", *profile_hosted(tmp, rclone, template, src, spy)]
+            if args.gui:
+                lines += ["", *profile_hosted(tmp, rclone, template, src, spy, "gui")]
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -56,7 +56,8 @@ _CLIENT = (
     "import sys\n"
     "from skylift.entry.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "heavy = ('PySide6', 'skylift.core.planner', 'skylift.core.store', 'skylift.core.settings')\n"
+    "heavy = ('PySide6', 'skylift.core.planner', 'skylift.core.store', 'skylift.core.logs',\n"
+    "         'skylift.core.rclone_binary')\n"
     "print(' '.join(m for m in heavy if m in sys.modules))\n"
     "sys.exit(code)\n"
 )
@@ -176,6 +177,7 @@ def test_upload_wait_follows_the_running_engine_by_waiting_not_polling(
     out = run_client(qtbot, "upload", "--wait", "--to", "loop:/W", str(tmp_path / "Set"))
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("uploaded  ") == 30
+    assert out.stdout.splitlines()[-1] == ""  # following the app needs no engine modules
     assert "jobs" not in asked  # followed by "wait", not by polling every job
     assert asked[0] == "upload" and "wait" in asked
     assert {j.state for j in service.engine.jobs()} == {JobState.DONE}

@@ -494,7 +494,6 @@ def _follow(client: Any, ids: list[int]) -> int:
 
 def _follow_remote(client: Any, ids: list[int]) -> int | None:
     """Follow ``ids`` in the running engine until they end; None if it went away."""
-    from skylift.core import rclone_binary
     from skylift.entry.ipc_client import IpcError
     from skylift.entry.progress import ProgressPrinter, poll_until
 
@@ -527,7 +526,9 @@ def _follow_remote(client: Any, ids: list[int]) -> int | None:
     if state.get("lost"):
         return None
     if state.get("problem"):
-        raise rclone_binary.RcloneError(state["problem"])
+        from skylift.core.rclone_binary import RcloneError
+
+        raise RcloneError(state["problem"])
     return OK if all(r["state"] == "done" for r in rows.values()) else FAILED
 
 
