@@ -35,13 +35,13 @@ def test_loads_every_job_with_one_query(
     make_files(tmp_path / "Wedding", ["a.jpg", "sub/b.jpg"], size=2500)
     engine.add_paths([str(tmp_path / "Wedding")])
     calls: list[Any] = []
-    real = engine.jobs
+    real = engine.job_dicts
 
     def counting(ids: Any = None) -> Any:
         calls.append(ids)
-        return real(ids=ids)
+        return real(ids)
 
-    engine.jobs = counting  # type: ignore[method-assign]
+    engine.job_dicts = counting  # type: ignore[method-assign]
     model = QueueModel(engine)
     assert calls == [None]
     assert model.rowCount() == 2

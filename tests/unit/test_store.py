@@ -581,6 +581,10 @@ def test_job_dicts_are_what_as_dict_gives(store: Store) -> None:
     # unknown ids are left out, repeated ones answered once
     assert store.job_dicts([ids[0], ids[0], 10_000]) == expected[:1]
     assert store.job_dicts([]) == []
+    # without ids: the queue as jobs() has it (cleared jobs live on in the history only)
+    store.clear_finished()
+    assert store.job_dicts() == [j.as_dict() for j in store.jobs()]
+    assert len(store.job_dicts()) < len(expected)
 
 
 def test_job_dicts_reads_many_jobs(store: Store) -> None:

@@ -224,8 +224,8 @@ class Engine(QObject):
     def jobs(self, ids: Iterable[int] | None = None) -> list[Job]:
         return self.store.jobs(ids=ids)
 
-    def job_dicts(self, ids: Iterable[int]) -> list[dict[str, Any]]:
-        """``[j.as_dict() for j in self.jobs(ids)]``, cheaper: for clients that follow jobs."""
+    def job_dicts(self, ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """``[j.as_dict() for j in self.jobs(ids)]``, cheaper: for whoever follows jobs."""
         return self.store.job_dicts(ids)
 
     def job(self, job_id: int) -> Job | None:

@@ -338,10 +338,16 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         return [_row(r) for r in self._db.execute(sql + " ORDER BY id", args)]
 
-    def job_dicts(self, ids: Iterable[int]) -> list[dict[str, Any]]:
-        """These jobs as ``Job.as_dict`` gives them (cleared or not, by id), read
-        straight into dicts: a client following its uploads asks for them after every
-        change, and building a Job and a Path for each costs more than the read."""
+    def job_dicts(self, ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+        """These jobs as ``Job.as_dict`` gives them (cleared or not, by id; without ids,
+        every job still in the queue, as ``jobs()``), read straight into dicts: a client
+        following its uploads, or the queue window, asks for them after every change,
+        and building a Job and a Path for each costs more than the read."""
+        if ids is None:
+            everything = self._db.execute(
+                f"SELECT {_DICT_COLUMNS} FROM jobs WHERE cleared = 0 ORDER BY id"
+            )
+            return [dict(zip(_DICT_KEYS, r, strict=True)) for r in everything]
         id_list = sorted(set(ids))
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(id_list), 500):

@@ -8,8 +8,9 @@ the columns that can have changed, so 10,000 rows cost nothing while four upload
 from __future__ import annotations
 
 import enum
+import os
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from PySide6.QtCore import (
@@ -23,7 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from skylift.core.engine import ALREADY_UPLOADED, HELD, Engine
-from skylift.core.store import Job, JobState
+from skylift.core.store import JobState
 from skylift.ui import format as fmt
 from skylift.ui.status import Summary, is_connection_error
 
@@ -59,6 +60,7 @@ ACTION_ROLE = Qt.ItemDataRole.UserRole + 4  # "retry", "cancel" or ""
 PATH_ROLE = Qt.ItemDataRole.UserRole + 5
 DESTINATION_ROLE = Qt.ItemDataRole.UserRole + 6
 
+_STATES = {s.value: s for s in JobState}  # a dict lookup: cheaper than JobState(value)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
@@ -83,12 +85,13 @@ class Row:
         "verified",
     )
 
-    def __init__(self, job: Job):
-        self.id = job.id
-        self.path = str(job.path)
-        self.name = job.path.name
-        self.dest = job.destination
-        self.dest_dir = _folder_of(job.destination)
+    def __init__(self, job: Mapping[str, Any]):
+        """``job``: the job as ``Job.as_dict()`` gives it (``Engine.job_dicts``)."""
+        self.id = job["id"]
+        self.path = job["path"]
+        self.name = os.path.basename(self.path)
+        self.dest = job["destination"]
+        self.dest_dir = _folder_of(self.dest)
         self.speed = 0.0
         self.eta = -1.0
         self.started = False  # rclone has reported progress for it in this attempt
@@ -101,16 +104,17 @@ class Row:
         self.note: str | None = None
         self.update(job)
 
-    def update(self, job: Job) -> None:
-        self.size = job.size
-        self.state = job.state
-        self.bytes = job.size if job.state is JobState.DONE else job.bytes
-        self.attempts = job.attempts
-        self.error = job.error
-        self.verified = job.verified
-        self.note = job.note
-        self.link = job.link
-        if job.state is not JobState.UPLOADING:
+    def update(self, job: Mapping[str, Any]) -> None:
+        state = _STATES[job["state"]]
+        self.size = job["size"]
+        self.state = state
+        self.bytes = job["size"] if state is JobState.DONE else job["bytes"]
+        self.attempts = job["attempts"]
+        self.error = job["error"]
+        self.verified = job["verified"]
+        self.note = job["note"]
+        self.link = job["link"]
+        if state is not JobState.UPLOADING:
             self.speed = 0.0
             self.eta = -1.0
             self.started = False
@@ -166,7 +170,7 @@ class QueueModel(QAbstractTableModel):
         """All jobs, in one query."""
         self._summary = None
         self.beginResetModel()
-        self._rows = [Row(j) for j in self.engine.jobs()]
+        self._rows = [Row(j) for j in self.engine.job_dicts()]
         self._index = {r.id: i for i, r in enumerate(self._rows)}
         for r in self._rows:
             if r.state is JobState.UPLOADING:
@@ -186,32 +190,32 @@ class QueueModel(QAbstractTableModel):
     def on_added(self, ids: list[int]) -> None:
         self._summary = None
         known = [i for i in ids if i in self._index]
-        fresh = [j for j in self.engine.jobs(ids=[i for i in ids if i not in self._index])]
+        fresh = [Row(j) for j in self.engine.job_dicts([i for i in ids if i not in self._index])]
         if fresh:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            for j in fresh:
-                self._index[j.id] = len(self._rows)
-                self._rows.append(Row(j))
+            for row in fresh:
+                self._index[row.id] = len(self._rows)
+                self._rows.append(row)
             self.endInsertRows()
-            self._batch.update(j.id for j in fresh)
+            self._batch.update(r.id for r in fresh)
         if known:
             self.on_changed(known)
 
     def on_changed(self, ids: list[int]) -> None:
         self._summary = None
         rows = []
-        for job in self.engine.jobs(ids=[i for i in ids if i in self._index]):
-            row_no = self._index[job.id]
+        for job in self.engine.job_dicts([i for i in ids if i in self._index]):
+            row_no = self._index[job["id"]]
             row = self._rows[row_no]
             row.update(job)
             rows.append(row_no)
-            if job.state in (JobState.QUEUED, JobState.UPLOADING):
-                self._batch.add(job.id)
-            if job.state is JobState.DONE:
+            if row.state in (JobState.QUEUED, JobState.UPLOADING):
+                self._batch.add(row.id)
+            if row.state is JobState.DONE:
                 self._offline = False
-            elif job.state in (JobState.QUEUED, JobState.FAILED) and is_connection_error(job.error):
-                self._offline, self.offline_reason = True, job.error or ""
+            elif row.state in (JobState.QUEUED, JobState.FAILED) and is_connection_error(row.error):
+                self._offline, self.offline_reason = True, row.error or ""
         self._emit_rows(rows, Col.SIZE, Col.ACTION)
 
     def on_progress(self, update: dict[int, tuple[int, float, float]]) -> None:
