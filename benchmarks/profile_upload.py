@@ -222,12 +222,19 @@ def profile_hosted(
     tmp: Path, rclone: str, template: h.Profile, src: Path, spy: str, kind: str = "engine"
 ) -> list[str]:
     """py-spy on the running engine (``kind`` "engine": benchmarks/_engine_host.py) or
-    the desktop app ("gui", offscreen, no tray), and on its ``skylift upload`` client."""
+    the desktop app ("gui": on a private Xvfb with trayer when they are installed, so
+    it sits in the tray with its window closed, as in upload_bench.py; else offscreen,
+    where there is no tray and its window is open), and on its ``skylift upload``."""
     wd = tmp / f"prof-{kind}"
     server = h.SftpServer(rclone, wd / "served", tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
-    env = profile.env(server)
+    xs = h.XSession() if kind == "gui" and h.XSession.available() else None
+    extra: dict[str, str] = {}
+    if xs is not None:
+        xs.start()
+        extra = {"QT_QPA_PLATFORM": "xcb", "DISPLAY": xs.display, "DBUS_SESSION_BUS_ADDRESS": ""}
+    env = profile.env(server, **extra)
     host = subprocess.Popen(
         [sys.executable, str(HERE / "_engine_host.py")] if kind == "engine" else h.skylift_cmd(),
         env=env,
@@ -285,8 +292,14 @@ def profile_hosted(
     spy_host.wait(30)
     host.terminate()
     host.wait(10)
+    if xs is not None:
+        xs.stop()
     server.stop()
-    what = "the running engine (no GUI)" if kind == "engine" else "the desktop app (offscreen)"
+    what = {
+        "engine": "the running engine (no GUI)",
+        "gui": "the desktop app, "
+        + ("in the tray of a private Xvfb" if xs is not None else "offscreen, its window open"),
+    }[kind]
     out = [f"## py-spy: {what} while `skylift upload --wait` hands the files over", ""]
     out += summarize_raw(raw_host, rate) if raw_host.exists() else ["(no host profile)"]
     out += ["", f"## py-spy: the `skylift upload --wait` client of the {kind}", ""]
