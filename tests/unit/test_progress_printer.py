@@ -34,3 +34,26 @@ def test_each_finished_file_is_printed_once_with_what_was_checked() -> None:
         "unchanged /p/4.jpg (already at r:/d/4.jpg)",
         "FAILED    /p/5.jpg: The file no longer exists.",
     ]
+
+
+class _Pipe(io.StringIO):
+    """Standard output going to a script: what was flushed is what the script has read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+        self.delivered = ""
+
+    def flush(self) -> None:
+        self.flushes += 1
+        self.delivered = self.getvalue()
+
+
+def test_the_lines_of_one_update_reach_a_script_together_and_at_once() -> None:
+    out = _Pipe()
+    printer = ProgressPrinter(out, io.StringIO())
+    printer.update([_job(i, "done") for i in range(1, 501)], 0.0)
+    assert out.delivered.count("\n") == 500  # all of them, without waiting for the next
+    assert out.flushes == 1  # one write for 500 files, not 500
+    printer.update([_job(i, "done") for i in range(1, 501)], 0.0)
+    assert out.flushes == 1  # nothing new, nothing written

@@ -42,8 +42,10 @@ class ProgressPrinter:
 
     def update(self, jobs: Iterable[dict[str, Any]], speed: float) -> None:
         jobs = list(jobs)
+        printed = False
         for j in jobs:
             if j["state"] in FINISHED and j["id"] not in self._reported:
+                printed = True
                 self._reported.add(j["id"])
                 self._clear()
                 if j["state"] == "done" and j.get("note") == "Already uploaded":
@@ -60,7 +62,8 @@ class ProgressPrinter:
                     print(f"FAILED    {j['path']}: {j['error']}", file=self.out)
                 else:
                     print(f"cancelled {j['path']}", file=self.out)
-                self.out.flush()
+        if printed:  # once per update: a script reading the lines gets them as they come
+            self.out.flush()
         if self.live:
             done = sum(1 for j in jobs if j["state"] in FINISHED)
             left = sum(max(0, j["size"] - j["bytes"]) for j in jobs if j["state"] not in FINISHED)
