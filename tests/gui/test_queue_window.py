@@ -344,3 +344,24 @@ def test_checking_a_remote_copy_from_the_row_menu(
     qtbot.waitUntil(lambda: states(engine)[job.id] is JobState.FAILED, timeout=60_000)
     assert "9 bytes, not 2,000" in cell(win, job.id, Col.STATUS)
     assert cell(win, job.id, Col.ACTION, ACTION_ROLE) == "retry"
+
+
+def test_the_window_size_is_remembered_in_a_private_file(
+    qtbot: Any, make_app: MakeApp, service: EngineService
+) -> None:
+    app = make_app()
+    win = app.window
+    win.show_normal()
+    qtbot.waitExposed(win)
+    default = win.size()
+    win.resize(780, 520)  # fits the offscreen screen (800 × 600), where it is restored
+    chosen = win.size()
+    assert chosen != default
+    win.allow_close = True
+    win.close()  # remembers its size, on disk at once
+    state = Path(os.environ["XDG_CONFIG_HOME"]) / "skylift" / "ui-state.ini"
+    assert state.stat().st_mode & 0o777 == 0o600
+    again = make_app()
+    again.window.show_normal()
+    qtbot.waitExposed(again.window)
+    assert again.window.size() == chosen

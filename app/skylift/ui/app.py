@@ -180,6 +180,7 @@ class SkyliftApp(QObject):
         store = ui_state()
         if not store.value("told/close_to_tray", False, type=bool):
             store.setValue("told/close_to_tray", True)
+            store.sync()
             self.tray.show_message(
                 "Skylift is still running",
                 "Uploads go on in the background. Click the tray icon to see them; "

@@ -7,6 +7,10 @@ per process).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+
 from PySide6.QtCore import QSettings
 
 from skylift.core import paths
@@ -14,4 +18,10 @@ from skylift.core import paths
 
 def ui_state() -> QSettings:
     folder = paths.private_dir(paths.config_dir())
-    return QSettings(str(folder / "ui-state.ini"), QSettings.Format.IniFormat)
+    path = folder / "ui-state.ini"
+    with contextlib.suppress(OSError):
+        # made private first: QSettings then replaces it keeping its mode (else 0644)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if stat.S_IMODE(path.stat().st_mode) != 0o600:
+            path.chmod(0o600)
+    return QSettings(str(path), QSettings.Format.IniFormat)

@@ -880,7 +880,9 @@ class QueueWindow(QMainWindow):
             self.quitRequested.emit()
 
     def _save_geometry(self) -> None:
-        ui_state().setValue("queue/geometry", self.saveGeometry())
+        state = ui_state()
+        state.setValue("queue/geometry", self.saveGeometry())
+        state.sync()  # on disk now: the program exits without tearing Qt down
 
     def _restore_geometry(self) -> None:
         geo = ui_state().value("queue/geometry")
