@@ -14,7 +14,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -403,8 +403,7 @@ class Store:
         stamp = now_iso()
         ids: list[int] = []
         added = 0
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             seen: dict[tuple[str, str], int] = {}
             for path, destination, size, mtime in items:
                 key = (str(path), destination)
@@ -427,12 +426,24 @@ class Store:
                     added += 1
                 seen[key] = job_id
                 ids.append(job_id)
+        by_id = {j.id: j for j in self.jobs(ids=ids)} if ids else {}
+        return [by_id[i] for i in ids], added
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction around the block, committed at its end and rolled back
+        if it raises. Inside another one it simply joins it, so that methods that each
+        commit on their own can be combined into a single transaction."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        by_id = {j.id: j for j in self.jobs(ids=ids)} if ids else {}
-        return [by_id[i] for i in ids], added
 
     def update(
         self,
@@ -454,37 +465,6 @@ class Store:
         id_list = list(job_ids)
         if not id_list:
             return []
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            changed = self._set_state(
-                id_list,
-                state,
-                error=error,
-                bytes_done=bytes_done,
-                attempt_delta=attempt_delta,
-                next_try=next_try,
-                size=size,
-                only_from=only_from,
-            )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return changed
-
-    def _set_state(
-        self,
-        id_list: list[int],
-        state: JobState,
-        *,
-        error: str | None = None,
-        bytes_done: int | None = None,
-        attempt_delta: int = 0,
-        next_try: float | None = None,
-        size: int | None = None,
-        only_from: Iterable[JobState] | None = None,
-    ) -> list[int]:
-        """The body of ``update``, inside the caller's transaction."""
         stamp = now_iso()
         sets = ["state = ?", "updated = ?", "error = ?"]
         args: list[Any] = [state.value, stamp, error]
@@ -524,20 +504,21 @@ class Store:
             cond = f" AND state IN ({','.join('?' * len(st))})"
             cond_args = st
         changed: list[int] = []
-        for chunk_start in range(0, len(id_list), 500):
-            chunk = id_list[chunk_start : chunk_start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT id FROM jobs WHERE id IN ({marks}){cond}", [*chunk, *cond_args]
-            ).fetchall()
-            hit = [r[0] for r in rows]
-            if not hit:
-                continue
-            marks = ",".join("?" * len(hit))
-            self._db.execute(
-                f"UPDATE jobs SET {', '.join(sets)} WHERE id IN ({marks})", [*args, *hit]
-            )
-            changed += hit
+        with self._transaction():
+            for chunk_start in range(0, len(id_list), 500):
+                chunk = id_list[chunk_start : chunk_start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT id FROM jobs WHERE id IN ({marks}){cond}", [*chunk, *cond_args]
+                ).fetchall()
+                hit = [r[0] for r in rows]
+                if not hit:
+                    continue
+                marks = ",".join("?" * len(hit))
+                self._db.execute(
+                    f"UPDATE jobs SET {', '.join(sets)} WHERE id IN ({marks})", [*args, *hit]
+                )
+                changed += hit
         return changed
 
     def finish_uploads(
@@ -549,19 +530,9 @@ class Store:
         meanwhile) is neither marked done nor remembered."""
         if not records:
             return []
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            changed = self._set_state(list(records), JobState.DONE, only_from=(JobState.UPLOADING,))
-            stamp = time.time()
-            self._db.executemany(
-                "INSERT OR REPLACE INTO uploaded (path, destination, size, mtime, hash, uploaded)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(*records[i], stamp) for i in changed],
-            )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        with self._transaction():
+            changed = self.update(list(records), JobState.DONE, only_from=(JobState.UPLOADING,))
+            self.record_uploaded(records[i] for i in changed)
         return changed
 
     def retry(self, job_ids: Iterable[int]) -> list[int]:
@@ -630,18 +601,13 @@ class Store:
             return
         sets = ", ".join(f"{k} = ?" for k in values)
         args = [int(v) if isinstance(v, bool) else v for v in values.values()]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             for start in range(0, len(id_list), 500):
                 chunk = id_list[start : start + 500]
                 self._db.execute(
                     f"UPDATE jobs SET {sets} WHERE id IN ({','.join('?' * len(chunk))})",
                     [*args, *chunk],
                 )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # --- history ----------------------------------------------------------------------
 
@@ -715,17 +681,12 @@ class Store:
         rows = [(*item, stamp) for item in items]
         if not rows:
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO uploaded (path, destination, size, mtime, hash, uploaded)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def uploaded(self, path: str, destination: str) -> tuple[int, float, str | None] | None:
         """(size, mtime, hash) recorded for ``path`` at ``destination``, if any."""
