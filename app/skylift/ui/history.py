@@ -12,10 +12,8 @@ import posixpath
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
 )
@@ -39,14 +37,11 @@ from skylift.core.history_export import local_time, write_csv
 from skylift.core.store import Job, JobState
 from skylift.core.verify import describe
 from skylift.ui import format as fmt
+from skylift.ui.job_table import LEFT, AnyIndex, JobTable
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 PAGE = 200
 SEARCH_DELAY_MS = 300
 RELOAD_DELAY_MS = 500  # uploads ending in a burst reload the page once
-
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 class HCol(enum.IntEnum):
@@ -88,8 +83,11 @@ def verified_text(verified: str | None) -> str:
     return describe(verified, short=True)
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(JobTable):
     """Finished jobs, newest first, loaded ``PAGE`` rows at a time."""
+
+    headers = HEADERS
+    right_aligned = frozenset({HCol.SIZE})
 
     def __init__(self, engine: Engine, parent: QObject | None = None):
         super().__init__(parent)
@@ -144,25 +142,6 @@ class HistoryModel(QAbstractTableModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HCol)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[HCol(section)]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section == HCol.SIZE else _LEFT
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -183,7 +162,7 @@ class HistoryModel(QAbstractTableModel):
                 return describe(j.verified)
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if col == HCol.SIZE else _LEFT
+            return self.alignment(col)
         if role == Qt.ItemDataRole.ForegroundRole and col == HCol.STATE:
             return self._muted if j.state is JobState.CANCELLED else None
         if role == Qt.ItemDataRole.UserRole:
@@ -264,7 +243,7 @@ class HistoryPage(QWidget):
         vh.setDefaultSectionSize(self.fontMetrics().height() + 10)
         hh = self.view.horizontalHeader()
         hh.setHighlightSections(False)
-        hh.setDefaultAlignment(_LEFT)
+        hh.setDefaultAlignment(LEFT)
         em = self.fontMetrics().horizontalAdvance("M")
         widths = {
             HCol.FILE: 14 * em,

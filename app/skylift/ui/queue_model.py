@@ -14,10 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
@@ -26,9 +24,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from skylift.core.engine import ALREADY_UPLOADED, HELD, Engine
 from skylift.core.store import JobState
 from skylift.ui import format as fmt
+from skylift.ui.job_table import AnyIndex, JobTable
 from skylift.ui.status import Summary, is_connection_error
-
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class Col(enum.IntEnum):
@@ -61,8 +58,6 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 5
 DESTINATION_ROLE = Qt.ItemDataRole.UserRole + 6
 
 _STATES = {s.value: s for s in JobState}  # a dict lookup: cheaper than JobState(value)
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 class Row:
@@ -133,7 +128,10 @@ def _folder_of(destination: str) -> str:
     return f"{name}{sep}{posixpath.dirname(path) or path}"
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(JobTable):
+    headers = HEADERS
+    right_aligned = frozenset({Col.SIZE, Col.SPEED, Col.LEFT})
+
     def __init__(self, engine: Engine, parent: QObject | None = None):
         super().__init__(parent)
         self.engine = engine
@@ -341,25 +339,6 @@ class QueueModel(QAbstractTableModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Col)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Col(section)]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in (Col.SIZE, Col.SPEED, Col.LEFT) else _LEFT
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -370,7 +349,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(r, col)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if col in (Col.SIZE, Col.SPEED, Col.LEFT) else _LEFT
+            return self.alignment(col)
         if role == Qt.ItemDataRole.ForegroundRole and col == Col.STATUS:
             if r.state is JobState.FAILED:
                 return self._failure_color
