@@ -44,6 +44,12 @@ def pyspy() -> str | None:
     return str(exe) if exe.exists() else shutil.which("py-spy")
 
 
+def spy_record(spy: str, rate: int, raw: Path, *target: str) -> list[str]:
+    """py-spy sampling ``target`` (``--pid PID`` or ``-- COMMAND...``) at ``rate`` Hz
+    into ``raw`` (collapsed stacks), without pausing it."""
+    return [spy, "record", "--nonblocking", "-r", str(rate), "-f", "raw", "-o", str(raw), *target]
+
+
 def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int) -> dict:
     wd = tmp / f"tl{i}"
     server = h.SftpServer(rclone, wd / "served", tmp / "keys")
@@ -184,20 +190,9 @@ def profile_headless(
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if spy:
         raw = h.RESULTS / f"profile-headless-{stamp}.txt"
-        argv = [
-            spy,
-            "record",
-            "--nonblocking",
-            "-r",
-            str(rate),
-            "-f",
-            "raw",
-            "-o",
-            str(raw),
-            "--",
-            *cmd,
-        ]
-        subprocess.run(argv, env=env, capture_output=True, check=False)
+        subprocess.run(
+            spy_record(spy, rate, raw, "--", *cmd), env=env, capture_output=True, check=False
+        )
         server.stop()
         return [
             "## py-spy: `skylift upload --wait` (headless), Skylift's process",
@@ -252,38 +247,14 @@ def profile_hosted(
     raw_host = h.RESULTS / f"profile-{kind}-host-{stamp}.txt"
     raw_client = h.RESULTS / f"profile-{kind}-client-{stamp}.txt"
     spy_host = subprocess.Popen(
-        [
-            spy,
-            "record",
-            "--nonblocking",
-            "-r",
-            str(rate),
-            "-f",
-            "raw",
-            "-o",
-            str(raw_host),
-            "--pid",
-            str(host.pid),
-        ],
+        spy_record(spy, rate, raw_host, "--pid", str(host.pid)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     time.sleep(0.3)
     cmd = h.skylift_cmd("upload", "--wait", "--to", DEST, str(src))
     subprocess.run(
-        [
-            spy,
-            "record",
-            "--nonblocking",
-            "-r",
-            str(rate),
-            "-f",
-            "raw",
-            "-o",
-            str(raw_client),
-            "--",
-            *cmd,
-        ],
+        spy_record(spy, rate, raw_client, "--", *cmd),
         env=env,
         capture_output=True,
         check=False,
