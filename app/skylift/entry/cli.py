@@ -122,10 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list = ["--debug"] if debug else []
     parser = _parser()
     ns = parser.parse_args(args_list)
-    global _log_debug
-    _log_debug = ns.debug
     if ns.command != "upload":  # upload sets it up once it knows it runs the engine here
-        _logging()
+        _logging(ns.debug)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         if ns.command is None or ns.command == "gui":
@@ -144,13 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
 
-_log_debug = False
-
-
-def _logging() -> None:
+def _logging(debug: bool) -> None:
     from skylift.core import logs
 
-    logs.setup(debug=_log_debug)
+    logs.setup(debug=debug)
 
 
 def _known_failure(e: Exception) -> int | None:
@@ -300,24 +295,20 @@ def cmd_upload(ns: argparse.Namespace) -> int:
     dest = _preset(ns.preset, settings) if settings is not None else None
     if ns.to:
         dest = _checked_to(ns.to)
-    missing = [p for p in ns.paths if not os.path.lexists(_absolute(p))]
-    if missing:
-        raise CliError(f"{', '.join(missing)} does not exist; nothing was queued.")
+    _refuse_missing([p for p in ns.paths if not os.path.lexists(_absolute(p))])
     # A running app plans the files itself (and uses its own default destination):
     # handing them over first spares this process the work of planning them twice.
     handed = _hand_over(ns.paths, dest, ns.wait)
     if handed is not None:
         return handed
-    _logging()
+    _logging(ns.debug)
     from skylift.core import rclone_binary
     from skylift.core.planner import plan
 
     settings = settings or _settings()
     dest = dest or _destination(None, settings)
     planned, rejected = plan(ns.paths, dest)
-    missing = [r.path for r in rejected if r.missing]
-    if missing:
-        raise CliError(f"{', '.join(missing)} does not exist; nothing was queued.")
+    _refuse_missing([r.path for r in rejected if r.missing])  # gone since the first look
     for r in rejected:
         print(f"skylift: {r.path} {r.reason}; skipped.", file=sys.stderr)
     if not planned:
@@ -419,7 +410,12 @@ def _run_headless(settings: Settings, queue: Any) -> int:
 
 
 def _absolute(given: str) -> str:
-    return os.path.normpath(os.path.join(os.getcwd(), os.path.expanduser(given)))
+    return os.path.normpath(os.path.abspath(os.path.expanduser(given)))
+
+
+def _refuse_missing(missing: list[str]) -> None:
+    if missing:
+        raise CliError(f"{', '.join(missing)} does not exist; nothing was queued.")
 
 
 def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | None:
@@ -943,10 +939,6 @@ def _watch_parser(sub: Any) -> None:
     r.add_argument("folder", metavar="FOLDER")
 
 
-def _folder_arg(text: str) -> str:
-    return os.path.normpath(os.path.abspath(os.path.expanduser(text)))
-
-
 def _save_watch(settings: Settings, folders: list[dict[str, Any]]) -> None:
     from skylift.core.settings import SettingError
 
@@ -975,7 +967,7 @@ def cmd_watch(ns: argparse.Namespace) -> int:
             missing = "" if os.path.isdir(f["path"]) else "  [not available]"
             print(f"{f['path']} -> {dest}  ({how}){missing}")
         return OK
-    folder = _folder_arg(ns.folder)
+    folder = _absolute(ns.folder)
     watched = [f["path"] for f in folders]
     if ns.action == "remove":
         if folder not in watched:
