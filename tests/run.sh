@@ -18,6 +18,7 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+.venv/bin/python packaging/unpack_qt_support.py  # as packaging/install.sh does
 
 export QT_QPA_PLATFORM=offscreen
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
