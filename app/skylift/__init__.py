@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not typing's: `import skylift` must stay cheap for the CLI
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 APP_NAME = "skylift"

@@ -57,7 +57,7 @@ _CLIENT = (
     "from skylift.entry.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "heavy = ('PySide6', 'skylift.core.planner', 'skylift.core.store', 'skylift.core.logs',\n"
-    "         'skylift.core.rclone_binary')\n"
+    "         'skylift.core.rclone_binary', 'skylift.core.settings', 'platformdirs')\n"
     "print(' '.join(m for m in heavy if m in sys.modules))\n"
     "sys.exit(code)\n"
 )
@@ -292,6 +292,17 @@ def test_a_missing_path_handed_to_the_app_queues_nothing(
     out = run_client(qtbot, "upload", "--to", "loop:/W", str(f), str(tmp_path / "gone.jpg"))
     assert out.returncode == 2
     assert "gone.jpg does not exist; nothing was queued." in out.stderr
+    assert service.engine.jobs() == []
+
+
+def test_a_bad_remote_name_handed_to_the_app_is_refused_by_it_in_the_same_words(
+    qtbot: Any, tmp_path: Path, service: EngineService
+) -> None:
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    out = run_client(qtbot, "upload", "--to", "my/box:/W", str(f))
+    assert out.returncode == 2
+    assert "skylift: remote 'my/box' is not an rclone remote name" in out.stderr
+    assert out.stdout.strip() == ""  # the app checked the name: no settings loaded here
     assert service.engine.jobs() == []
 
 

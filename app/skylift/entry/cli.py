@@ -8,34 +8,21 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from skylift import __version__
-from skylift.core import paths
 
+TYPE_CHECKING = False  # typing itself is not loaded: see below
 if TYPE_CHECKING:
+    from typing import Any
+
     from skylift.core.settings import Settings
 
 # The modules below the CLI are imported where a command needs them, so that the common
 # `skylift upload --wait` that hands its files to the running app starts in a fraction
-# of the time (it needs neither the settings, nor the planner, nor the queue store).
+# of the time: it needs neither the settings, nor the planner, nor the queue store, nor
+# typing, platformdirs or pathlib, and argparse builds only the command it runs.
 
 OK, FAILED, USAGE, RCLONE = 0, 1, 2, 3
-SUBCOMMANDS = {
-    "upload",
-    "drain",
-    "status",
-    "retry",
-    "cancel",
-    "test-connection",
-    "config",
-    "gui",
-    "preset",
-    "verify",
-    "link",
-}
-SUBCOMMANDS.add("history")
-SUBCOMMANDS.add("watch")
 
 
 class CliError(Exception):
@@ -44,16 +31,10 @@ class CliError(Exception):
         self.code = code
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="skylift",
-        description="Upload exported photos to any cloud rclone reaches.",
-        epilog="With no command, start the tray app; with files, queue them in it.",
-    )
-    p.add_argument("--version", action="version", version=f"skylift {__version__}")
-    p.add_argument("--debug", action="store_true", help="log rclone's full output")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+# --- the command line: one function per command adds its arguments ------------------------
 
+
+def _upload_args(sub: Any) -> None:
     up = sub.add_parser("upload", help="queue files and folders")
     where = up.add_mutually_exclusive_group()
     where.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
@@ -61,26 +42,40 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--wait", action="store_true", help="block until these uploads end")
     up.add_argument("paths", nargs="+", metavar="PATH")
 
+
+def _drain_args(sub: Any) -> None:
     sub.add_parser("drain", help="upload everything pending without a GUI, then exit")
 
+
+def _status_args(sub: Any) -> None:
     st = sub.add_parser("status", help="counts and jobs")
     st.add_argument("--json", action="store_true", help="print one JSON object")
 
+
+def _history_args(sub: Any) -> None:
     hi = sub.add_parser("history", help="finished uploads, newest first")
     hi.add_argument("--search", default="", metavar="TEXT", help="match path, destination, error")
     hi.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-': standard output)")
     hi.add_argument("--limit", type=int, metavar="N", help="at most N (default: 100 in the table)")
 
+
+def _retry_args(sub: Any) -> None:
     rt = sub.add_parser("retry", help="queue failed uploads again")
     rt.add_argument("--all-failed", action="store_true")
     rt.add_argument("ids", nargs="*", type=int, metavar="JOB_ID")
 
+
+def _cancel_args(sub: Any) -> None:
     ca = sub.add_parser("cancel", help="cancel queued or running uploads")
     ca.add_argument("ids", nargs="+", type=int, metavar="JOB_ID")
 
+
+def _test_connection_args(sub: Any) -> None:
     tc = sub.add_parser("test-connection", help="check that the remote answers")
     tc.add_argument("target", nargs="?", metavar="REMOTE:PATH")
 
+
+def _config_args(sub: Any) -> None:
     cf = sub.add_parser("config", help="show, get or set settings")
     cfs = cf.add_subparsers(dest="action", metavar="ACTION", required=True)
     cfs.add_parser("show")
@@ -90,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("key")
     s.add_argument("value")
 
+
+def _preset_args(sub: Any) -> None:
     pr = sub.add_parser("preset", help="named destinations, such as a client's folder")
     prs = pr.add_subparsers(dest="action", metavar="ACTION", required=True)
     prs.add_parser("list")
@@ -99,16 +96,73 @@ def _parser() -> argparse.ArgumentParser:
     prm = prs.add_parser("remove")
     prm.add_argument("name")
 
+
+def _verify_args(sub: Any) -> None:
     ve = sub.add_parser("verify", help="check that remote copies match the local files")
     ve.add_argument("--all", action="store_true", help="every uploaded file still in the queue")
     ve.add_argument("ids", nargs="*", type=int, metavar="JOB_ID")
+
+
+def _link_args(sub: Any) -> None:
     lk = sub.add_parser("link", help="print a share link for a file or folder on the remote")
     lk.add_argument("target", nargs="?", metavar="REMOTE:PATH")
     lk.add_argument("--expire", metavar="DURATION", help="e.g. 12h, 7d, 2w (default: link_expire)")
     lk.add_argument("--job", type=int, metavar="JOB_ID", help="link the folder of this upload")
 
-    _watch_parser(sub)
+
+def _watch_args(sub: Any) -> None:
+    w = sub.add_parser("watch", help="hot folders: upload what lands in a folder")
+    ws = w.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ws.add_parser("list", help="the watched folders")
+    a = ws.add_parser("add", help="watch a folder")
+    a.add_argument("folder", metavar="FOLDER")
+    a.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
+    a.add_argument("--flat", action="store_true", help="put files from subfolders directly in it")
+    a.add_argument(
+        "--move-after-upload",
+        action="store_true",
+        help="move each uploaded file to an Uploaded folder inside the watched folder",
+    )
+    r = ws.add_parser("remove", help="stop watching a folder")
+    r.add_argument("folder", metavar="FOLDER")
+
+
+def _gui_args(sub: Any) -> None:
     sub.add_parser("gui", help=argparse.SUPPRESS)
+
+
+# In the order `skylift --help` lists them.
+_ARGS = {
+    "upload": _upload_args,
+    "drain": _drain_args,
+    "status": _status_args,
+    "history": _history_args,
+    "retry": _retry_args,
+    "cancel": _cancel_args,
+    "test-connection": _test_connection_args,
+    "config": _config_args,
+    "preset": _preset_args,
+    "verify": _verify_args,
+    "link": _link_args,
+    "watch": _watch_args,
+    "gui": _gui_args,
+}
+SUBCOMMANDS = set(_ARGS)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with a known ``command``, only that command's part is built."""
+    p = argparse.ArgumentParser(
+        prog="skylift",
+        description="Upload exported photos to any cloud rclone reaches.",
+        epilog="With no command, start the tray app; with files, queue them in it.",
+    )
+    p.add_argument("--version", action="version", version=f"skylift {__version__}")
+    p.add_argument("--debug", action="store_true", help="log rclone's full output")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, add in _ARGS.items():
+        if command not in _ARGS or name == command:
+            add(sub)
     return p
 
 
@@ -120,8 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if first is not None and first not in SUBCOMMANDS and not first.startswith("-"):
         files = [a for a in args_list if a != "--debug"]
         args_list = ["--debug"] if debug else []
-    parser = _parser()
-    ns = parser.parse_args(args_list)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    ns = _parser(command).parse_args(args_list)
     if ns.command != "upload":  # upload sets it up once it knows it runs the engine here
         _logging(ns.debug)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -164,6 +218,8 @@ def _known_failure(e: Exception) -> int | None:
         print(f"skylift: {e}", file=sys.stderr)
         return USAGE
     if store is not None and sqlite3 is not None and isinstance(e, sqlite3.Error):
+        from skylift.core import paths
+
         print(f"skylift: {store.explain(paths.queue_file(), e)}", file=sys.stderr)
         return USAGE
     return None
@@ -262,15 +318,24 @@ def _destination(ns_to: str | None, settings: Settings) -> str:
 # --- commands ----------------------------------------------------------------------------
 
 
+def _shaped_to(ns_to: str) -> str:
+    """``--to REMOTE:PATH`` as given, once it has that shape.
+
+    That is all a process handing its files over checks: the running app checks the
+    remote's name itself (with the same message), and the settings module that knows the
+    rule costs more to load than the rest of the hand-over."""
+    name, sep, _ = ns_to.partition(":")
+    if not sep or not name:
+        raise CliError(f"--to wants REMOTE:PATH, such as dropbox:/Photos, not '{ns_to}'.")
+    return ns_to
+
+
 def _checked_to(ns_to: str) -> str:
     """``--to REMOTE:PATH`` as given, once its shape and remote name are valid."""
     from skylift.core.settings import SettingError, parse_value
 
-    name, sep, _ = ns_to.partition(":")
-    if not sep or not name:
-        raise CliError(f"--to wants REMOTE:PATH, such as dropbox:/Photos, not '{ns_to}'.")
     try:
-        parse_value("remote", name)
+        parse_value("remote", _shaped_to(ns_to).partition(":")[0])
     except SettingError as e:
         raise CliError(str(e)) from None
     return ns_to
@@ -294,13 +359,15 @@ def cmd_upload(ns: argparse.Namespace) -> int:
     settings = _settings() if ns.preset else None
     dest = _preset(ns.preset, settings) if settings is not None else None
     if ns.to:
-        dest = _checked_to(ns.to)
+        dest = _shaped_to(ns.to)
     _refuse_missing([p for p in ns.paths if not os.path.lexists(_absolute(p))])
     # A running app plans the files itself (and uses its own default destination):
     # handing them over first spares this process the work of planning them twice.
     handed = _hand_over(ns.paths, dest, ns.wait)
     if handed is not None:
         return handed
+    if ns.to:
+        dest = _checked_to(ns.to)
     _logging(ns.debug)
     from skylift.core import rclone_binary
     from skylift.core.planner import plan
@@ -580,6 +647,7 @@ def cmd_drain(ns: argparse.Namespace) -> int:
 
 
 def _status() -> dict[str, Any]:
+    from skylift.core import paths
     from skylift.core.store import Store
 
     client = _client()
@@ -881,6 +949,7 @@ def cmd_link(ns: argparse.Namespace) -> int:
 
 
 def _job_dict(job_id: int) -> dict[str, Any] | None:
+    from skylift.core import paths
     from skylift.core.store import Store
 
     client = _client()
@@ -920,23 +989,6 @@ def _store_link(ids: list[int], url: str) -> None:
 
 
 # --- hot folders -------------------------------------------------------------------------
-
-
-def _watch_parser(sub: Any) -> None:
-    w = sub.add_parser("watch", help="hot folders: upload what lands in a folder")
-    ws = w.add_subparsers(dest="action", metavar="ACTION", required=True)
-    ws.add_parser("list", help="the watched folders")
-    a = ws.add_parser("add", help="watch a folder")
-    a.add_argument("folder", metavar="FOLDER")
-    a.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
-    a.add_argument("--flat", action="store_true", help="put files from subfolders directly in it")
-    a.add_argument(
-        "--move-after-upload",
-        action="store_true",
-        help="move each uploaded file to an Uploaded folder inside the watched folder",
-    )
-    r = ws.add_parser("remove", help="stop watching a folder")
-    r.add_argument("folder", metavar="FOLDER")
 
 
 def _save_watch(settings: Settings, folders: list[dict[str, Any]]) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any
+import stat
 
-from skylift.core import paths
+TYPE_CHECKING = False  # typing, platformdirs and pathlib are not loaded to hand files over
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_MESSAGE = 32 * 1024 * 1024  # 100,000 long paths fit; a runaway client does not
 
@@ -22,7 +24,35 @@ class IpcError(RuntimeError):
 
 
 def socket_path() -> str:
+    """Where the engine listens: in Skylift's private runtime folder (platformdirs)."""
+    from skylift.core import paths
+
     return str(paths.private_dir(paths.runtime_dir()) / "skylift.sock")
+
+
+def _xdg_socket() -> str | None:
+    """The socket in ``$XDG_RUNTIME_DIR/skylift``, if it is there and safe to trust.
+
+    This is where :func:`socket_path` puts it on a usual desktop, found without loading
+    platformdirs (a fifth of a hand-over's start-up). It is trusted only in a folder
+    that is this user's own and closed to everyone else, as a socket of this user's:
+    nobody else could have put it there. Anything else goes the long way.
+    """
+    base = os.environ.get("XDG_RUNTIME_DIR", "")
+    if not os.path.isabs(base):
+        return None
+    folder = os.path.join(base, "skylift")
+    path = os.path.join(folder, "skylift.sock")
+    uid = os.getuid()
+    try:
+        d, s = os.lstat(folder), os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(d.st_mode) or d.st_uid != uid or d.st_mode & 0o077:
+        return None
+    if not stat.S_ISSOCK(s.st_mode) or s.st_uid != uid:
+        return None
+    return path
 
 
 def engine_lock_held() -> bool:
@@ -34,6 +64,8 @@ def engine_lock_held() -> bool:
     if os.name == "nt":
         return False
     try:
+        from skylift.core import paths
+
         with open(os.path.join(paths.runtime_dir(), "engine.lock")) as f:
             lines = f.read(4096).splitlines()
         pid = int(lines[0])
@@ -64,9 +96,13 @@ class Client:
 
             self._qt = QtClient(int(self.timeout * 1000))
             return bool(self._qt.connect())
+        quick = _xdg_socket()
+        if quick is not None and self._connect(quick):
+            return True
         path = socket_path()
-        if not os.path.exists(path):
-            return False
+        return path != quick and os.path.exists(path) and self._connect(path)
+
+    def _connect(self, path: str) -> bool:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(2)
         try:
