@@ -73,12 +73,63 @@ def rclone_path() -> str:
     return rclone_binary.find().path
 
 
+_PYTHON = sys.executable  # the Python that runs Skylift: see install_copy()
+
+
+def skylift_python() -> str:
+    return _PYTHON
+
+
 def skylift_cmd(*args: str) -> list[str]:
-    """The ``skylift`` console script of this environment, as a user would run it."""
-    script = Path(sys.executable).with_name("skylift")
+    """The ``skylift`` console script, as a user would run it (see install_copy())."""
+    script = Path(_PYTHON).with_name("skylift")
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-m", "skylift", *args]
+    return [_PYTHON, "-m", "skylift", *args]
+
+
+def install_copy(folder: Path) -> str:
+    """Measure Skylift as packaging/install.sh installs it, not the editable checkout.
+
+    A development environment's editable install loads setuptools' import finder
+    (pathlib, urllib, ipaddress...) in every Python process it starts: about 8 ms that
+    an installed Skylift never pays. So this checkout is installed, as a regular
+    package (compiled, no finder), into a virtual environment in ``folder`` that takes
+    its dependencies (PySide6, platformdirs) from this environment's site-packages and
+    its rclone from this environment. From then on skylift_cmd() and skylift_python()
+    run that copy. Returns its Python.
+    """
+    global _PYTHON
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    pip = (sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet")
+    wheels = folder / "wheel"
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    (wheel,) = wheels.glob("skylift-*.whl")
+    subprocess.run(
+        [*pip, "--python", str(python), "install", "--no-deps", str(wheel)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    import sysconfig
+
+    Path(site, "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    rclone = Path(sysconfig.get_path("scripts"), "rclone")
+    if rclone.exists():
+        (venv / "bin" / "rclone").symlink_to(rclone)
+    _PYTHON = str(python)
+    return _PYTHON
 
 
 # --- machine -------------------------------------------------------------------------

@@ -10,6 +10,12 @@ fresh empty folder for every single measurement, so every variant uploads everyt
 Each round runs every variant of every set back to back (in a rotating order), so
 the load of the machine falls on all of them alike; the table gives medians.
 
+Skylift runs as a user's installed copy does: this checkout is installed (compiled, not
+editable) into a private virtual environment in that folder, which takes PySide6 and
+rclone from this environment (_harness.install_copy). An editable install would add
+setuptools' import finder, about 8 ms, to every Skylift process. --editable measures the
+development copy instead.
+
 Sets: 1,000 files of 100 KB; 3 files of 50 MB; 10 files of 10 MB sent at the same time
 (10 processes started together). Variants, all with --transfers=4 (Skylift's default):
 
@@ -283,7 +289,7 @@ class Host:
         argv = (
             h.skylift_cmd()
             if kind == "gui"
-            else [sys.executable, str(Path(__file__).with_name("_engine_host.py"))]
+            else [h.skylift_python(), str(Path(__file__).with_name("_engine_host.py"))]
         )
         self.tray_s = float("nan")
         self._tray_stop = threading.Event()
@@ -518,6 +524,11 @@ def main() -> int:
         action="store_true",
         help="only the --no-traverse study (the 1,000-file set and the big folder)",
     )
+    ap.add_argument(
+        "--editable",
+        action="store_true",
+        help="run this environment's (editable) Skylift instead of an installed copy",
+    )
     ap.add_argument("--report", metavar="JSON", help="print the tables again from a results file")
     args = ap.parse_args()
     h.require_skylift()
@@ -541,6 +552,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="skylift-bench-"))
     print(f"working in {tmp}", file=sys.stderr)
     try:
+        if not args.editable:
+            print("installing this checkout in a private environment", file=sys.stderr)
+            h.install_copy(tmp)
         env = _prepare(tmp, cases, xs, gui_ok, args.naive_parallel)
         results = _run(env, cases, runs, args)
     finally:
