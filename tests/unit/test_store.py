@@ -178,6 +178,27 @@ def test_add_returns_queued_jobs(store: Store) -> None:
     assert b.id > a.id
 
 
+def test_the_jobs_add_returns_are_the_jobs_it_wrote(store: Store) -> None:
+    old = add_one(store, "old.jpg")
+    items = [item("new.jpg", size=7), (str(Path("/home/u/Export/str.jpg")), "d:/s.jpg", 3, 5)]
+    jobs, added = store.add([*items, item("old.jpg")], origin="/home/u/Export")  # type: ignore[list-item]
+    assert added == 2
+    assert sorted(jobs, key=lambda j: j.id) == store.jobs(ids=[j.id for j in jobs])  # as written
+    assert jobs[2] == old  # the file already waiting: its own job, origin unchanged
+    assert isinstance(jobs[1].path, Path) and isinstance(jobs[1].mtime, float)
+
+
+def test_adding_reads_back_only_the_files_already_waiting(store: Store) -> None:
+    old = add_one(store, "old.jpg")
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    jobs, _ = store.add([item(f"IMG_{i:03}.jpg") for i in range(100)] + [item("old.jpg")])
+    store._db.set_trace_callback(None)
+    reads = [s for s in statements if s.lstrip().startswith("SELECT id, path")]
+    assert len(reads) == 1 and f"id IN ({old.id})" in reads[0]
+    assert len(jobs) == 101 and jobs[-1] == old
+
+
 def test_ten_thousand_files_are_queued_in_one_transaction(store: Store) -> None:
     statements: list[str] = []
     store._db.set_trace_callback(statements.append)

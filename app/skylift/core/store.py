@@ -202,6 +202,33 @@ def _row(r: Sequence[Any]) -> Job:
     )
 
 
+def _new_job(
+    job_id: int,
+    path: Path,
+    destination: str,
+    size: int,
+    mtime: float,
+    created: str,
+    origin: str | None,
+) -> Job:
+    """The Job that reading a row just inserted by ``Store.add`` would give."""
+    return Job(
+        id=job_id,
+        path=path if isinstance(path, Path) else Path(path),
+        destination=destination,
+        size=int(size),
+        mtime=float(mtime),
+        state=JobState.QUEUED,
+        bytes=0,
+        attempts=0,
+        error=None,
+        created=created,
+        finished=None,
+        next_try=0.0,
+        origin=origin,
+    )
+
+
 def explain(path: Path, e: sqlite3.Error) -> str:
     """One plain sentence for a database error on the queue at ``path``."""
     text = str(e)
@@ -378,6 +405,14 @@ class Store:
         )
         return [_row(r) for r in rows]
 
+    def due_before(self, now: float, job_id: int) -> bool:
+        """Whether a queued job older than ``job_id`` is due (what ``due`` would give first)."""
+        r = self._db.execute(
+            "SELECT 1 FROM jobs WHERE state = 'queued' AND next_try <= ? AND id < ? LIMIT 1",
+            (now, job_id),
+        ).fetchone()
+        return r is not None
+
     def next_wakeup(self) -> float | None:
         r = self._db.execute("SELECT min(next_try) FROM jobs WHERE state = 'queued'").fetchone()
         return r[0]
@@ -399,9 +434,12 @@ class Store:
 
         A file already waiting or uploading to the same destination is not queued
         twice: its existing job is returned instead. Returns (jobs, newly_added).
+        The new jobs are built from what was written, not read back: a folder of 1,000
+        photos handed over waits for that before its upload starts.
         """
         stamp = now_iso()
         ids: list[int] = []
+        made: dict[int, Job] = {}
         added = 0
         with self._transaction():
             seen: dict[tuple[str, str], int] = {}
@@ -424,10 +462,13 @@ class Store:
                     )
                     job_id = int(cur.lastrowid or 0)
                     added += 1
+                    made[job_id] = _new_job(job_id, path, destination, size, mtime, stamp, origin)
                 seen[key] = job_id
                 ids.append(job_id)
-        by_id = {j.id: j for j in self.jobs(ids=ids)} if ids else {}
-        return [by_id[i] for i in ids], added
+        old = [i for i in ids if i not in made]
+        if old:
+            made.update((j.id, j) for j in self.jobs(ids=old))
+        return [made[i] for i in ids], added
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
