@@ -205,6 +205,40 @@ def test_file_changed_during_upload_is_sent_again(
     assert sftp_server.file("E/edit.tif").read_bytes() == f.read_bytes()
 
 
+def test_files_handed_over_start_at_once_from_what_was_written(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    files = make_files(tmp_path / "Set", [f"{i:02d}.jpg" for i in range(30)], size=300)
+    statements: list[str] = []
+    engine.store._db.set_trace_callback(statements.append)
+    result = engine.add_paths([tmp_path / "Set"], start_now=True)
+    engine.store._db.set_trace_callback(None)
+    ids = [j.id for j in result.jobs]
+    assert {j.state for j in engine.jobs(ids=ids)} == {JobState.UPLOADING}
+    # nothing older waited, so the queue was not read back for the batch it had just written
+    assert not [s for s in statements if s.lstrip().startswith("SELECT id, path")]
+    qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=120_000)
+    assert engine.counts()["done"] == 30 and engine.processes_started == 1
+    for f in files:
+        assert sftp_server.file(f"E/Set/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_files_handed_over_wait_behind_older_files_already_queued(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    (old,) = make_files(tmp_path / "Earlier", ["old.jpg"])
+    (waiting,), _ = engine.store.add([(old, "loop:/Other/old.jpg", old.stat().st_size, 0.0)])
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg"])
+    result = engine.add_paths([tmp_path / "Set"], start_now=True)
+    first = engine.job(waiting.id)
+    assert first is not None and first.state is JobState.UPLOADING  # the oldest goes first
+    assert {j.state for j in engine.jobs(ids=[j.id for j in result.jobs])} == {JobState.QUEUED}
+    ids = [waiting.id, *(j.id for j in result.jobs)]
+    qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=120_000)
+    assert {j.state for j in engine.jobs(ids=ids)} == {JobState.DONE}
+    assert sftp_server.file("Other/old.jpg").read_bytes() == old.read_bytes()
+
+
 def test_an_engine_let_go_after_a_batch_is_deleted_quietly(
     qtbot, tmp_path: Path, sftp_server: Server
 ) -> None:

@@ -320,7 +320,8 @@ class Engine(QObject):
             self._summary_dirty = True
             if start_now and not self._runs:
                 self._kick_timer.stop()
-                self._schedule()
+                # all of them new: they are what the queue would give, if nothing older waits
+                self._schedule(fresh=jobs if added == len(jobs) else None)
             self.jobsAdded.emit(sorted(set(new_ids)))
             self.kick()
         return AddResult(jobs, list(rejected), added)
@@ -524,12 +525,22 @@ class Engine(QObject):
                 log.error("%s", text)
             self.problemChanged.emit(text)
 
-    def _schedule(self) -> None:
+    def _schedule(self, fresh: Sequence[Job] | None = None) -> None:
+        """Start the next batch. ``fresh``: jobs just queued, which are the batch when no
+        older job is due (saving the queue a read of what it has just written)."""
         self._arm_health()
         if self._paused or self._asleep or not self.settings["enabled"] or self._runs:
             return
         now = time.time()
-        due = self.store.due(now, BATCH_MAX)
+        waiting = [j for j in fresh or () if j.state is JobState.QUEUED]
+        if (
+            waiting
+            and len(waiting) <= BATCH_MAX
+            and not self.store.due_before(now, min(j.id for j in waiting))
+        ):
+            due = sorted(waiting, key=lambda j: j.id)
+        else:
+            due = self.store.due(now, BATCH_MAX)
         if not due:
             self._arm_wakeup()
             self._maybe_drained()
@@ -538,11 +549,11 @@ class Engine(QObject):
         if found is None:
             return
         rclone, env = found
-        groups = self._preflight(due)
+        groups, stamps = self._preflight(due)
         if not groups:  # every due file had vanished: look again
             self.kick(0)
             return
-        self._start(rclone, env, groups[0])
+        self._start(rclone, env, groups[0], stamps)
 
     def _rclone(self) -> tuple[str, dict[str, str]] | None:
         """The rclone program and its environment, or None with the problem set."""
@@ -561,16 +572,21 @@ class Engine(QObject):
             delay = max(0.0, nxt - time.time())
             self._wake_timer.start(int(min(delay, 3600) * 1000) + 50)
 
-    def _preflight(self, due: list[Job]) -> list[list[tuple[Job, rclone_args.Roots]]]:
+    def _preflight(
+        self, due: list[Job]
+    ) -> tuple[list[list[tuple[Job, rclone_args.Roots]]], dict[int, tuple[int, int]]]:
         """Check the files still exist; group the rest by (source root, destination root),
-        the group of the oldest job first."""
+        the group of the oldest job first. Also returns each file's (size, mtime_ns)."""
         groups: dict[tuple[str, str, bool] | int, list[tuple[Job, rclone_args.Roots]]] = {}
+        stamps: dict[int, tuple[int, int]] = {}
         vanished: list[int] = []
         held: list[int] = []
         for job in due:
-            if not _is_file(str(job.path)):
+            st = _file_stat(str(job.path))
+            if st is None:
                 (held if self._held(job) else vanished).append(job.id)
                 continue
+            stamps[job.id] = (st.st_size, st.st_mtime_ns)
             r = rclone_args.roots(job.path, job.destination)
             key: tuple[str, str, bool] | int = (
                 (r.source, r.dest, job.force) if rclone_args.listable(r.rel) else -job.id
@@ -587,7 +603,7 @@ class Engine(QObject):
             self._ended(changed)
         if held:
             self._hold(held, only_from=(JobState.QUEUED,))
-        return sorted(groups.values(), key=lambda g: g[0][0].id)
+        return sorted(groups.values(), key=lambda g: g[0][0].id), stamps
 
     def _options(self, force: bool = False) -> rclone_args.Options:
         transfers = self.transfers_override or self.settings["transfers"]
@@ -599,7 +615,11 @@ class Engine(QObject):
         )
 
     def _start(
-        self, rclone: str, env: dict[str, str], group: list[tuple[Job, rclone_args.Roots]]
+        self,
+        rclone: str,
+        env: dict[str, str],
+        group: list[tuple[Job, rclone_args.Roots]],
+        stamps: dict[int, tuple[int, int]],
     ) -> None:
         first_job, first_roots = group[0]
         opts = self._options(force=first_job.force)
@@ -635,10 +655,7 @@ class Engine(QObject):
         self._runs.append(run)
         for i in started:
             self._progress[i] = JobProgress()
-        for job, _ in group:
-            stamp = _stamp(str(job.path))
-            if stamp is not None:
-                run.stamps[job.id] = stamp
+        run.stamps.update((j.id, stamps[j.id]) for j, _ in group)  # as checked just now
         self._changed_now(started)
         # bound methods, not closures: a closure held by the child would keep the engine
         # alive until the child's deletion, and then delete the engine from inside it
@@ -1306,11 +1323,17 @@ def _stamp(path: str) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _is_file(path: str) -> bool:
+def _file_stat(path: str) -> os.stat_result | None:
+    """The file's stat, or None if it is not (or no longer) a regular file."""
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        st = os.stat(path)
     except OSError:
-        return False
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
+def _is_file(path: str) -> bool:
+    return _file_stat(path) is not None
 
 
 def _batch_dir() -> str:
