@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from skylift.core.rclone_args import destination_for
+from skylift.core.rclone_args import destination_for, join_remote
 
 # Files that cameras, operating systems and editors leave in folders; never photos.
 _JUNK = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -56,14 +56,16 @@ def _check_file(path: Path) -> tuple[os.stat_result | None, str | None]:
     return st, None
 
 
-def _walk(top: Path) -> Iterator[tuple[Path, list[str]]]:
-    """Files below ``top`` with their folder parts relative to ``top``'s parent."""
+def _walk(top: Path, dest_root: str) -> Iterator[tuple[Path, str]]:
+    """Files below ``top``, each with where it goes: ``dest_root`` + its folder parts
+    relative to ``top``'s parent + its name."""
     for folder, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not _skip_in_folder(d))
-        rel = Path(folder).relative_to(top.parent).parts
+        here = Path(folder)
+        dest_folder = join_remote(dest_root, *here.relative_to(top.parent).parts)
         for name in sorted(files):
             if not _skip_in_folder(name):
-                yield Path(folder, name), list(rel)
+                yield here / name, join_remote(dest_folder, name)
 
 
 def plan(
@@ -71,7 +73,7 @@ def plan(
 ) -> tuple[list[Planned], list[Rejected]]:
     planned: list[Planned] = []
     rejected: list[Rejected] = []
-    seen: set[tuple[Path, str]] = set()  # a file may go to two places, not twice to one
+    seen: set[tuple[str, str]] = set()  # a file may go to two places, not twice to one
     base = cwd or os.getcwd()
     for given in paths:
         raw = os.fspath(given)
@@ -82,21 +84,20 @@ def plan(
             continue
         if stat.S_ISDIR(st.st_mode):
             found = 0
-            for file, rel in _walk(path):
+            for file, dest in _walk(path, dest_root):
                 fst, why = _check_file(file)
                 if fst is None or stat.S_ISDIR(fst.st_mode):
                     rejected.append(Rejected(str(file), why or "is a folder"))
                     continue
                 found += 1
-                dest = destination_for(file, dest_root, rel)
-                if (file, dest) not in seen:
-                    seen.add((file, dest))
+                if (key := (str(file), dest)) not in seen:
+                    seen.add(key)
                     planned.append(Planned(file, dest, fst.st_size, fst.st_mtime))
             if not found:
                 rejected.append(Rejected(raw, "is a folder with no files in it"))
             continue
         dest_file = destination_for(path, dest_root)
-        if (path, dest_file) not in seen:
-            seen.add((path, dest_file))
+        if (key := (str(path), dest_file)) not in seen:
+            seen.add(key)
             planned.append(Planned(path, dest_file, st.st_size, st.st_mtime))
     return planned, rejected
