@@ -13,7 +13,10 @@ import json
 import os
 import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not loaded: Skylift's command does not load it either
+if TYPE_CHECKING:
+    from typing import Any
 
 T0 = float(os.environ.get("BENCH_T0", "0")) or time.perf_counter()
 marks: list[tuple[str, float]] = [("python started", time.perf_counter() - T0)]

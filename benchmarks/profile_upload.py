@@ -56,7 +56,15 @@ def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int)
     server.start()
     profile = h.Profile(wd / "profile", template)
     env = profile.env(server)
-    argv = [sys.executable, str(HERE / "_timeline.py"), "upload", "--wait", "--to", DEST, str(src)]
+    argv = [
+        h.skylift_python(),
+        str(HERE / "_timeline.py"),
+        "upload",
+        "--wait",
+        "--to",
+        DEST,
+        str(src),
+    ]
     t0 = time.perf_counter()
     env["BENCH_T0"] = repr(t0)
     m = h.Measured(argv, env, wd / "skylift.log")
@@ -202,7 +210,7 @@ def profile_headless(
             f"raw profile: {raw}",
         ]
     out_file = h.RESULTS / f"profile-headless-{stamp}.pstats"
-    argv = [sys.executable, "-m", "cProfile", "-o", str(out_file), "-m", "skylift", *cmd[1:]]
+    argv = [h.skylift_python(), "-m", "cProfile", "-o", str(out_file), "-m", "skylift", *cmd[1:]]
     subprocess.run(argv, env=env, capture_output=True, check=False)
     server.stop()
     import io
@@ -231,7 +239,9 @@ def profile_hosted(
         extra = {"QT_QPA_PLATFORM": "xcb", "DISPLAY": xs.display, "DBUS_SESSION_BUS_ADDRESS": ""}
     env = profile.env(server, **extra)
     host = subprocess.Popen(
-        [sys.executable, str(HERE / "_engine_host.py")] if kind == "engine" else h.skylift_cmd(),
+        [h.skylift_python(), str(HERE / "_engine_host.py")]
+        if kind == "engine"
+        else h.skylift_cmd(),
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -287,10 +297,15 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=100_000, help="bytes per file")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--gui", action="store_true", help="also profile the desktop app (offscreen)")
+    ap.add_argument(
+        "--editable", action="store_true", help="this environment's Skylift, not an installed copy"
+    )
     args = ap.parse_args()
     h.require_skylift()
     tmp = Path(tempfile.mkdtemp(prefix="skylift-profile-"))
     try:
+        if not args.editable:
+            h.install_copy(tmp)  # as upload_bench.py measures it
         rclone = h.rclone_path()
         template = h.Profile(tmp / "template")
         for key, value in (("remote", h.REMOTE), ("remote_path", "/up")):
