@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 from skylift.entry.progress import ProgressPrinter
 
@@ -57,3 +58,27 @@ def test_the_lines_of_one_update_reach_a_script_together_and_at_once() -> None:
     assert out.flushes == 1  # one write for 500 files, not 500
     printer.update([_job(i, "done") for i in range(1, 501)], 0.0)
     assert out.flushes == 1  # nothing new, nothing written
+
+
+class _Rows(list[dict[str, object]]):
+    """The followed jobs, counting how often the printer walks through them."""
+
+    walks = 0
+
+    def __iter__(self) -> Iterator[dict[str, object]]:
+        self.walks += 1
+        return super().__iter__()
+
+
+def test_an_update_looks_only_at_the_jobs_that_changed() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out, io.StringIO())
+    rows = _Rows([_job(i, "uploading") for i in range(1, 1001)])
+    printer.update(rows, 0.0)
+    rows[0] = _job(1, "done")
+    rows[1] = _job(2, "failed", error="The remote refused it.")
+    printer.update(rows, 0.0, [rows[0]])  # only the first is said to have changed
+    assert out.getvalue().splitlines() == ["uploaded  /p/1.jpg -> r:/d/1.jpg"]
+    printer.update(rows, 0.0, [rows[1]])
+    assert out.getvalue().splitlines()[-1] == "FAILED    /p/2.jpg: The remote refused it."
+    assert rows.walks == 1  # the 1,000 were walked once, at the start (not on a terminal)

@@ -48,17 +48,17 @@ def follow_engine(service: Any, own_ids: list[int] | None) -> list[dict[str, Any
             loop.quit()
 
     def changed(ids: list[int]) -> None:
-        mine = [i for i in ids if i in rows]
-        for d in engine.job_dicts(mine):
+        fresh = engine.job_dicts([i for i in ids if i in rows])
+        for d in fresh:
             rows[d["id"]] = d
-        printer.update(rows.values(), engine.speed())
+        printer.update(rows.values(), engine.speed(), fresh)
         quit_when_done()
 
     def progress(update: dict[int, tuple[int, float, float]]) -> None:
         for job_id, (sent, _speed, _eta) in update.items():
             if job_id in rows:
                 rows[job_id]["bytes"] = sent
-        printer.update(rows.values(), engine.speed())
+        printer.update(rows.values(), engine.speed(), ())  # progress ends no job
 
     engine.jobsChanged.connect(changed)
     engine.progress.connect(progress)

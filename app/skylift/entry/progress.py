@@ -40,10 +40,20 @@ class ProgressPrinter:
         self._reported: set[int] = set()
         self._line = False
 
-    def update(self, jobs: Iterable[dict[str, Any]], speed: float) -> None:
-        jobs = list(jobs)
+    def update(
+        self,
+        jobs: Iterable[dict[str, Any]],
+        speed: float,
+        changed: Iterable[dict[str, Any]] | None = None,
+    ) -> None:
+        """Print the outcome of each job that ended, once; redraw the progress line.
+
+        ``jobs``: all the jobs followed. ``changed``: those that changed since the last
+        update, the only ones that can have ended (None: look at them all). With 1,000
+        files, looking only at the few that changed keeps this cheap while they upload.
+        """
         printed = False
-        for j in jobs:
+        for j in jobs if changed is None else changed:
             if j["state"] in FINISHED and j["id"] not in self._reported:
                 printed = True
                 self._reported.add(j["id"])
@@ -65,6 +75,7 @@ class ProgressPrinter:
         if printed:  # once per update: a script reading the lines gets them as they come
             self.out.flush()
         if self.live:
+            jobs = list(jobs)
             done = sum(1 for j in jobs if j["state"] in FINISHED)
             left = sum(max(0, j["size"] - j["bytes"]) for j in jobs if j["state"] not in FINISHED)
             line = f"{done} of {len(jobs)} · {human_bytes(speed)}/s"
