@@ -112,6 +112,26 @@ def test_a_wait_is_answered_when_one_of_its_jobs_changes(
     client.close()
 
 
+def test_a_wait_since_the_hand_over_hears_only_what_changed_after_it(
+    qtbot: Any, tmp_path: Path, service: EngineService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skylift.entry import waiters
+
+    monkeypatch.setattr(waiters, "WAIT_MAX_S", 600.0)  # only news answers it here
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg", "c.jpg"])
+    client = Client()
+    assert client.connect()
+    handed = ask(qtbot, client, "upload", paths=[str(tmp_path / "Set")])
+    ids = handed["ids"]
+    later = Asked(client, "wait", ids=ids, since=handed["seq"])
+    qtbot.waitUntil(lambda: service.waiters.pending() == 1, timeout=10_000)  # nothing new
+    assert service.engine.cancel([ids[2]]) == [ids[2]]
+    qtbot.waitUntil(later.answered, timeout=10_000)
+    assert later.reply is not None
+    assert [(j["id"], j["state"]) for j in later.reply["jobs"]] == [(ids[2], "cancelled")]
+    client.close()
+
+
 def test_a_change_between_two_waits_is_not_missed(
     qtbot: Any, tmp_path: Path, service: EngineService
 ) -> None:

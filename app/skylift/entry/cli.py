@@ -507,7 +507,8 @@ def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | No
         raise CliError("there is no file to upload in what was given.")
     where = dest or reply.get("destination") or "the default destination"
     print(f"Queued {len(ids)} file(s) for {where} in the running Skylift.", file=sys.stderr)
-    return _follow(client, ids) if wait else OK
+    # the jobs are known to be queued: the first "wait" asks only for what comes next
+    return _follow(client, ids, reply.get("seq")) if wait else OK
 
 
 def _wait_for_engine(seconds: float = 10.0) -> Any:
@@ -533,18 +534,19 @@ def _wait_for_engine(seconds: float = 10.0) -> Any:
     return None
 
 
-def _follow(client: Any, ids: list[int]) -> int:
+def _follow(client: Any, ids: list[int], since: int | None = None) -> int:
     """Follow jobs to their end, through whichever process runs the engine.
 
+    ``since``: the engine's change count when it took the jobs, if it said.
     If the engine goes away (the app quit or crashed), its jobs are still queued: the
     next engine takes them, and that may be this process.
     """
     for _ in range(_ATTEMPTS):
         if client is not None:
-            code = _follow_remote(client, ids)
+            code = _follow_remote(client, ids, since)
             if code is not None:
                 return code
-        client = _client()
+        client, since = _client(), None  # another engine counts afresh
         if client is None:
             from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
 
@@ -555,14 +557,18 @@ def _follow(client: Any, ids: list[int]) -> int:
     raise CliError("the running Skylift kept going away; the files stay queued.")
 
 
-def _follow_remote(client: Any, ids: list[int]) -> int | None:
-    """Follow ``ids`` in the running engine until they end; None if it went away."""
+def _follow_remote(client: Any, ids: list[int], since: int | None = None) -> int | None:
+    """Follow ``ids`` in the running engine until they end; None if it went away.
+
+    With ``since``, the first answer holds only the jobs that changed after it (or,
+    if none does within the wait, all of them): not 1,000 rows the client knows are
+    queued, while their upload starts."""
     from skylift.entry.ipc_client import IpcError
     from skylift.entry.progress import ProgressPrinter, poll_until
 
     printer = ProgressPrinter()
     rows: dict[int, dict[str, Any]] = {}
-    state: dict[str, Any] = {"since": None, "poll": False}
+    state: dict[str, Any] = {"since": since, "poll": False}
     pending = list(ids)
 
     def finished() -> bool:
@@ -575,7 +581,7 @@ def _follow_remote(client: Any, ids: list[int]) -> int | None:
         for j in reply["jobs"]:
             rows[j["id"]] = j
         pending = [i for i in pending if rows.get(i, {}).get("state") not in _FINISHED]
-        printer.update(rows.values(), reply.get("speed", 0.0))
+        printer.update(rows.values(), reply.get("speed", 0.0), reply["jobs"])
         if reply.get("problem"):
             state["problem"] = reply["problem"]
             return True

@@ -109,6 +109,7 @@ class EngineService(QObject):
                 "ok": True,
                 "ids": ids,
                 "destination": msg.get("to") or self.settings.destination_root,
+                "seq": self.waiters.seq,  # a "wait" since this hears only what comes next
                 "added": result.added,
                 "rejected": [[r.path, r.reason, r.missing] for r in result.rejected],
             }

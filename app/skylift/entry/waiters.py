@@ -9,7 +9,9 @@ waited ``WAIT_MAX_S``, gets every job asked for. Changes are counted from the
 engine's own (batched) signals, so a change that happens between two requests is
 not missed: the next request sees that the job changed after the ``seq`` it brings.
 What changed is remembered for ``KEEP_S`` at least (a client asks again within
-milliseconds of an answer).
+milliseconds of an answer). The "upload" answer carries ``seq`` too, so a client that
+has just handed files over can wait for their first change without being sent all of
+them as they were queued.
 """
 
 from __future__ import annotations
