@@ -239,6 +239,25 @@ def test_files_handed_over_wait_behind_older_files_already_queued(
     assert sftp_server.file("Other/old.jpg").read_bytes() == old.read_bytes()
 
 
+def test_rclones_output_is_read_from_a_private_file_that_is_gone_afterwards(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    from skylift.core import paths
+
+    engine.settings["bwlimit"] = "300k"
+    engine.settings["transfers"] = 1
+    make_files(tmp_path / "Set", ["a.jpg", "b.jpg"], size=200_000)
+    ids = [j.id for j in engine.add_paths([tmp_path / "Set"]).jobs]
+    batches = paths.data_dir() / "batches"
+    qtbot.waitUntil(lambda: any(batches.glob("rclone-*.log")), timeout=30_000)
+    (log,) = batches.glob("rclone-*.log")
+    assert log.stat().st_mode & 0o777 == 0o600
+    qtbot.waitUntil(lambda: (engine.job_progress(ids[0]) or (0,))[0] > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: all_finished(engine, ids), timeout=120_000)
+    assert {j.state for j in engine.jobs(ids=ids)} == {JobState.DONE}
+    assert not list(batches.glob("rclone-*.log"))
+
+
 def test_an_engine_let_go_after_a_batch_is_deleted_quietly(
     qtbot, tmp_path: Path, sftp_server: Server
 ) -> None:

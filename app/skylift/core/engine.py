@@ -640,7 +640,7 @@ class Engine(QObject):
         started = self.store.update(
             ids, JobState.UPLOADING, attempt_delta=1, only_from=(JobState.QUEUED,)
         )
-        proc = RcloneRun(argv, env, self)
+        proc = RcloneRun(argv, env, _batch_dir(), self)
         run = Run(
             proc,
             names,
@@ -1094,7 +1094,7 @@ class Engine(QObject):
         self._probe_target = target
         from skylift.core import connection
 
-        probe = RcloneRun(connection.args(rclone, target), env, self)
+        probe = RcloneRun(connection.args(rclone, target), env, _batch_dir(), self)
         self._probe_messages = []
         probe.events.connect(self._probe_events)
         probe.finished.connect(self._probe_finished)
