@@ -17,6 +17,20 @@ def test_version(cli: Cli) -> None:
     assert out.stdout.startswith("skylift ")
 
 
+def test_help_lists_every_command_and_each_command_has_its_own(cli: Cli) -> None:
+    out = cli("--help")
+    assert out.returncode == 0
+    listed = out.stdout.split("positional arguments:")[1].split("options:")[0]
+    for command in ("upload", "drain", "status", "history", "retry", "cancel", "watch"):
+        assert f"    {command} " in listed or f"    {command}\n" in listed
+    assert "SUPPRESS" not in out.stdout and " gui " not in listed
+    up = cli("upload", "--help")
+    assert up.returncode == 0
+    assert "--to REMOTE:PATH" in up.stdout and "--wait" in up.stdout
+    wrong = cli("config", "nonsense")
+    assert wrong.returncode == 2 and "invalid choice: 'nonsense'" in wrong.stderr
+
+
 def test_config_show_get_set(cli: Cli, profile: Path) -> None:
     assert cli("config", "set", "remote", "dropbox:").returncode == 0
     assert cli("config", "get", "remote").stdout.strip() == "dropbox"

@@ -128,7 +128,7 @@ def _watch_args(sub: Any) -> None:
 
 
 def _gui_args(sub: Any) -> None:
-    sub.add_parser("gui", help=argparse.SUPPRESS)
+    sub.add_parser("gui")  # no help: not listed (help=SUPPRESS would print "==SUPPRESS==")
 
 
 # In the order `skylift --help` lists them.
