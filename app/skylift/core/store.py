@@ -202,6 +202,14 @@ def _row(r: Sequence[Any]) -> Job:
     )
 
 
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    """``values`` in slices for ``IN (...)``, each with its ``?,?,...`` placeholders: many
+    ids or paths at once, far below SQLite's limit on bound values."""
+    for start in range(0, len(values), size):
+        chunk = list(values[start : start + size])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def _new_job(
     job_id: int,
     path: Path,
@@ -377,11 +385,9 @@ class Store:
             return [dict(zip(_DICT_KEYS, r, strict=True)) for r in everything]
         id_list = sorted(set(ids))
         rows: list[tuple[Any, ...]] = []
-        for start in range(0, len(id_list), 500):
-            chunk = id_list[start : start + 500]
+        for chunk, marks in _chunks(id_list):
             rows += self._db.execute(
-                f"SELECT {_DICT_COLUMNS} FROM jobs WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
+                f"SELECT {_DICT_COLUMNS} FROM jobs WHERE id IN ({marks})", chunk
             ).fetchall()
         rows.sort()
         # paths are stored as str(Path), so they read back as as_dict writes them
@@ -546,9 +552,7 @@ class Store:
             cond_args = st
         changed: list[int] = []
         with self._transaction():
-            for chunk_start in range(0, len(id_list), 500):
-                chunk = id_list[chunk_start : chunk_start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _chunks(id_list):
                 rows = self._db.execute(
                     f"SELECT id FROM jobs WHERE id IN ({marks}){cond}", [*chunk, *cond_args]
                 ).fetchall()
@@ -586,11 +590,8 @@ class Store:
 
     def reset_attempts(self, job_ids: Iterable[int]) -> None:
         id_list = list(job_ids)
-        for start in range(0, len(id_list), 500):
-            chunk = id_list[start : start + 500]
-            self._db.execute(
-                f"UPDATE jobs SET attempts = 0 WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )
+        for chunk, marks in _chunks(id_list):
+            self._db.execute(f"UPDATE jobs SET attempts = 0 WHERE id IN ({marks})", chunk)
 
     def release_backoff(self) -> int:
         """Queued jobs waiting out a backoff may go now (the remote is back)."""
@@ -625,11 +626,8 @@ class Store:
                 "ORDER BY id"
             )
         ]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            self._db.execute(
-                f"UPDATE jobs SET cleared = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )
+        for chunk, marks in _chunks(ids):
+            self._db.execute(f"UPDATE jobs SET cleared = 1 WHERE id IN ({marks})", chunk)
         return ids
 
     def set_fields(self, job_ids: Iterable[int], **values: Any) -> None:
@@ -643,12 +641,8 @@ class Store:
         sets = ", ".join(f"{k} = ?" for k in values)
         args = [int(v) if isinstance(v, bool) else v for v in values.values()]
         with self._transaction():
-            for start in range(0, len(id_list), 500):
-                chunk = id_list[start : start + 500]
-                self._db.execute(
-                    f"UPDATE jobs SET {sets} WHERE id IN ({','.join('?' * len(chunk))})",
-                    [*args, *chunk],
-                )
+            for chunk, marks in _chunks(id_list):
+                self._db.execute(f"UPDATE jobs SET {sets} WHERE id IN ({marks})", [*args, *chunk])
 
     # --- history ----------------------------------------------------------------------
 
@@ -744,11 +738,10 @@ class Store:
         wanted = set(keys)
         out: dict[tuple[str, str], tuple[int, float, str | None]] = {}
         paths_ = sorted({p for p, _ in wanted})
-        for start in range(0, len(paths_), 500):
-            chunk = paths_[start : start + 500]
+        for chunk, marks in _chunks(paths_):
             rows = self._db.execute(
                 "SELECT path, destination, size, mtime, hash FROM uploaded "
-                f"WHERE path IN ({','.join('?' * len(chunk))})",
+                f"WHERE path IN ({marks})",
                 chunk,
             )
             for path, dest, size, mtime, hash_ in rows:
