@@ -17,6 +17,14 @@ def test_version(cli: Cli) -> None:
     assert out.stdout.startswith("skylift ")
 
 
+def test_a_bad_remote_name_in_to_is_refused_without_a_running_app(cli: Cli, tmp_path: Path) -> None:
+    (f,) = make_files(tmp_path, ["a.jpg"])
+    out = cli("upload", "--wait", "--to", "my/box:/W", str(f))
+    assert out.returncode == 2
+    assert "skylift: remote 'my/box' is not an rclone remote name" in out.stderr
+    assert status_json(cli)["total"] == 0  # nothing was queued
+
+
 def test_help_lists_every_command_and_each_command_has_its_own(cli: Cli) -> None:
     out = cli("--help")
     assert out.returncode == 0

@@ -366,14 +366,13 @@ def cmd_upload(ns: argparse.Namespace) -> int:
     handed = _hand_over(ns.paths, dest, ns.wait)
     if handed is not None:
         return handed
-    if ns.to:
-        dest = _checked_to(ns.to)
     _logging(ns.debug)
     from skylift.core import rclone_binary
     from skylift.core.planner import plan
 
     settings = settings or _settings()
-    dest = dest or _destination(None, settings)
+    if not ns.preset or dest is None:  # no app took them: --to's remote name is checked here
+        dest = _destination(ns.to, settings)
     planned, rejected = plan(ns.paths, dest)
     _refuse_missing([r.path for r in rejected if r.missing])  # gone since the first look
     for r in rejected:
