@@ -249,13 +249,11 @@ class Engine(QObject):
     def status(self) -> dict[str, object]:
         """The object that ``skylift status --json`` prints."""
         c = self.counts()
-        jobs = []
-        for j in self.store.jobs():
-            d = j.as_dict()
-            p = self._progress.get(j.id)
-            if p is not None and j.state is JobState.UPLOADING:
+        jobs = self.store.job_dicts()
+        for d in jobs:
+            p = self._progress.get(d["id"])
+            if p is not None and d["state"] == JobState.UPLOADING.value:
                 d["bytes"] = p.bytes
-            jobs.append(d)
         return status_object(c, self._paused, jobs, self.metrics())
 
     def metrics(self) -> metrics.Metrics:

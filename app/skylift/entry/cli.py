@@ -666,7 +666,7 @@ def _status() -> dict[str, Any]:
 
     store = Store(readonly=True)
     try:
-        jobs = [j.as_dict() for j in store.jobs()]
+        jobs = store.job_dicts()
         return status_object(store.counts(), False, jobs, compute(store.metrics_totals()))
     finally:
         store.close()
