@@ -614,6 +614,36 @@ def test_job_dicts_reads_many_jobs(store: Store) -> None:
     assert store.job_dicts(ids) == [j.as_dict() for j in jobs]
 
 
+def test_held_jobs_are_read_once_and_afresh_after_a_write(store: Store) -> None:
+    jobs, _ = store.add([item(f"{n}.jpg") for n in range(5)])
+    ids = [j.id for j in jobs]
+    selects: list[str] = []
+    store._db.set_trace_callback(
+        lambda sql: selects.append(sql) if sql.startswith("SELECT") else None
+    )
+    store.hold_dicts([*ids[:4], 10_000])  # an unknown id too
+    first = store.job_dicts(ids[:2])  # reads the four held jobs at once
+    assert [d["id"] for d in first] == ids[:2] and len(selects) == 1
+    first[0]["state"] = "scribbled on"  # each caller gets copies
+    second = store.job_dicts([ids[3], ids[0], 10_000])
+    assert len(selects) == 1
+    assert [(d["id"], d["state"]) for d in second] == [(ids[0], "queued"), (ids[3], "queued")]
+    store.update([ids[0]], JobState.UPLOADING)  # a write: the next request reads again
+    selects.clear()
+    assert store.job_dicts([ids[0]])[0]["state"] == "uploading"
+    assert len(selects) == 1
+    selects.clear()
+    assert store.job_dicts([ids[4]])[0]["id"] == ids[4]  # not held: read on its own
+    assert store.job_dicts([ids[1]])[0]["id"] == ids[1]
+    assert len(selects) == 1
+    store.hold_dicts(None)
+    selects.clear()
+    store.job_dicts(ids[:2])
+    store.job_dicts(ids[:2])
+    assert len(selects) == 2
+    store._db.set_trace_callback(None)
+
+
 def test_finished_uploads_are_marked_done_and_remembered_at_once(store: Store) -> None:
     jobs, _ = store.add([item(n) for n in ("a.jpg", "b.jpg", "c.jpg", "d.jpg")])
     a, b, c, d = (j.id for j in jobs)

@@ -1270,6 +1270,14 @@ class Engine(QObject):
 
     def _flush(self) -> None:
         self._commit_copied()
+        # the queue window and a waiting client each read these jobs: one reading serves both
+        self.store.hold_dicts({*self._changed, *self._progress_dirty})
+        try:
+            self._emit_flush()
+        finally:
+            self.store.hold_dicts(None)
+
+    def _emit_flush(self) -> None:
         if self._changed:
             ids = sorted(set(self._changed))
             self._changed = []

@@ -265,6 +265,8 @@ class Store:
 
     def __init__(self, path: Path | None = None, *, readonly: bool = False):
         self.path = path or paths.queue_file()
+        self._held_ids: frozenset[int] | None = None  # see hold_dicts()
+        self._held: tuple[int, dict[int, dict[str, Any]]] | None = None
         paths.private_dir(self.path.parent)
         if not readonly and not self.path.exists():
             # create it private before SQLite does, with the umask's mode
@@ -384,6 +386,25 @@ class Store:
             )
             return [dict(zip(_DICT_KEYS, r, strict=True)) for r in everything]
         id_list = sorted(set(ids))
+        held = self._held_ids
+        if held is not None and held.issuperset(id_list):
+            if self._held is None or self._held[0] != self._db.total_changes:
+                read = self._read_dicts(sorted(held))
+                self._held = (self._db.total_changes, {d["id"]: d for d in read})
+            rows_by_id = self._held[1]
+            return [dict(rows_by_id[i]) for i in id_list if i in rows_by_id]
+        return self._read_dicts(id_list)
+
+    def hold_dicts(self, ids: Iterable[int] | None) -> None:
+        """Several listeners ask for the same changed jobs after each of the engine's
+        flushes (the queue window, a waiting client): until ``hold_dicts(None)``, asking
+        for some of ``ids`` reads all of them once and then answers from that reading,
+        each caller getting its own copies. Any write to the queue in between (counted
+        by SQLite's ``total_changes``) makes the next request read afresh."""
+        self._held_ids = frozenset(ids) if ids is not None else None
+        self._held = None
+
+    def _read_dicts(self, id_list: list[int]) -> list[dict[str, Any]]:
         rows: list[tuple[Any, ...]] = []
         for chunk, marks in _chunks(id_list):
             rows += self._db.execute(
