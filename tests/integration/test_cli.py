@@ -283,8 +283,14 @@ def test_kill_9_mid_batch_then_drain(
     os.kill(running.pid, signal.SIGKILL)
     running.wait()
     wait_for(lambda: not our_rclones(), timeout=30)  # rclone does not outlive Skylift
+    batches = Path(os.environ["XDG_DATA_HOME"]) / "skylift" / "batches"
+    left = sorted(p.name.split("-")[0] for p in batches.iterdir())
+    assert left == ["batch", "rclone"]  # the killed process's file list and rclone log
+    (batches / "notes.txt").write_text("not Skylift's")
     out = cli("drain", timeout=300)
     assert out.returncode == 0, out.stderr
+    # the next engine cleared them; files it did not write stay
+    assert sorted(p.name for p in batches.iterdir()) == ["notes.txt"]
     for f in files:
         assert sftp_server.file(f"Big/{f.name}").read_bytes() == f.read_bytes()
     leftovers = [p.name for p in sftp_server.file("Big").iterdir() if p.name.endswith(".partial")]

@@ -1346,6 +1346,34 @@ def _batch_dir() -> str:
     return str(paths.private_dir(paths.data_dir() / "batches"))
 
 
+# what the engine writes into the batches folder: rclone's file lists and its stderr
+_LEFTOVERS = (("batch-", ".list"), ("check-", ".list"), ("rclone-", ".log"))
+
+
+def clear_leftovers() -> int:
+    """Remove the file lists and rclone logs a crash or kill -9 left behind.
+
+    Only for the process that has just taken the engine's lock: no other process
+    writes there while it holds it, so whatever is there is from an engine now gone.
+    Returns how many files went.
+    """
+    folder = paths.data_dir() / "batches"
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # not made yet: nothing left over
+        return 0
+    for entry in entries:
+        if not any(entry.name.startswith(p) and entry.name.endswith(s) for p, s in _LEFTOVERS):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed += 1
+    if removed:
+        log.info("removed %d file(s) an earlier run left in %s", removed, folder)
+    return removed
+
+
 def status_object(
     counts: dict[str, int],
     paused: bool,

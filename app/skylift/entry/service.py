@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
-from skylift.core.engine import Engine
+from skylift.core.engine import Engine, clear_leftovers
 from skylift.core.settings import Settings
 from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
@@ -38,6 +38,7 @@ class EngineService(QObject):
         self.lock = EngineLock()
         if not self.lock.acquire():
             raise EngineBusy("another Skylift is running")
+        clear_leftovers()  # an engine that was killed left its rclone lists and logs
         try:
             self.store = Store()
         except Exception:
