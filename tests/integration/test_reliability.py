@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from skylift.core import engine as engine_module
+from skylift.core import paths
 from skylift.core.engine import Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
@@ -150,6 +152,63 @@ def test_full_disk_loses_nothing(
     status = status_json(cli)
     assert [j["path"] for j in status["jobs"]] == [str(files[0])]  # the first is still there
     assert len(many) == 3000
+
+
+@pytest.fixture
+def full_batches() -> Iterator[Path]:
+    """Skylift's batches folder on a full 64 KB disk of its own; the queue has room."""
+    folder = paths.private_dir(paths.data_dir() / "batches")
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
+            capture_output=True,
+        ).returncode
+        != 0
+    ):
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        fill(folder)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_no_room_for_the_batch_list_keeps_files_queued(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server, full_batches: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(engine_module, "NO_ROOM_RETRY_MS", 300)
+    files = make_files(tmp_path / "S", ["a.jpg", "b.jpg", "c.jpg"])
+    ids = [j.id for j in engine.add_paths([tmp_path / "S"]).jobs]
+    qtbot.waitUntil(lambda: bool(engine.problem), timeout=30_000)
+    assert engine.problem == (
+        f"Skylift could not write in {full_batches} (No space left on device); the files "
+        "stay queued and are sent once there is room."
+    )
+    assert not engine.problem_is_rclone
+    assert [(j.state, j.attempts) for j in engine.jobs(ids=ids)] == [(JobState.QUEUED, 0)] * 3
+    assert engine.processes_started == 0
+    (full_batches / "filler").unlink()  # room again: the engine tries by itself
+    qtbot.waitUntil(lambda: finished(engine, ids), timeout=60_000)
+    assert [(j.state, j.error) for j in engine.jobs(ids=ids)] == [(JobState.DONE, None)] * 3
+    assert engine.problem == ""
+    for f in files:
+        assert sftp_server.file(f"R/S/{f.name}").read_bytes() == f.read_bytes()
+    qtbot.waitUntil(lambda: not list(full_batches.iterdir()), timeout=10_000)
+
+
+def test_upload_wait_with_no_room_says_so_and_keeps_the_files(
+    cli: Cli, tmp_path: Path, configure, sftp_server: Server, full_batches: Path
+) -> None:
+    configure(remote="loop")
+    files = make_files(tmp_path / "S", ["a.jpg", "b.jpg"])
+    out = cli("upload", "--wait", str(tmp_path / "S"))
+    assert out.returncode == 1, out.stderr
+    assert f"skylift: Skylift could not write in {full_batches}" in out.stderr
+    assert "Traceback" not in out.stderr
+    status = status_json(cli)
+    assert sorted((j["path"], j["state"]) for j in status["jobs"]) == [
+        (str(f), "queued") for f in files
+    ]
 
 
 # --- network ------------------------------------------------------------------------------

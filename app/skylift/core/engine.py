@@ -58,6 +58,7 @@ HELD = "Its watched folder is not available; it is sent when the folder returns.
 HOLD_SECONDS = 30.0  # how often a held job looks for its folder again
 PROBE_FIRST = 5.0  # seconds before the first check that an unreachable remote is back
 PROBE_MAX = 60.0
+NO_ROOM_RETRY_MS = 30_000  # how soon to try again when the batches folder took no file
 WAKE_GAP = 30.0  # seconds the clock may jump before Skylift assumes the computer slept
 WAKE_SETTLE_MS = 3000
 _TEXT_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
@@ -148,6 +149,7 @@ class Engine(QObject):
         self._copied: list[tuple[Run, list[int]]] = []  # done at the next flush, in one go
         self._paused = False
         self._problem = ""
+        self.problem_is_rclone = True  # False: the problem is this computer's (a full disk)
         self._counts_cache = store.counts()
         self._counts_dirty = False
         self.processes_started = 0  # rclone processes run, for tests and benchmarks
@@ -516,7 +518,8 @@ class Engine(QObject):
 
     # --- scheduling -------------------------------------------------------------------
 
-    def _set_problem(self, text: str) -> None:
+    def _set_problem(self, text: str, rclone: bool = True) -> None:
+        self.problem_is_rclone = rclone
         if text != self._problem:
             self._problem = text
             if text:
@@ -623,22 +626,28 @@ class Engine(QObject):
         opts = self._options(force=first_job.force)
         list_file = None
         single = not rclone_args.listable(first_roots.rel)
-        if single:
-            argv = rclone_args.copy_single(rclone, str(first_job.path), first_job.destination, opts)
-            names = {_leaf(first_job.destination): first_job.id}
-        else:
-            fd, list_file = tempfile.mkstemp(prefix="batch-", suffix=".list", dir=_batch_dir())
-            with os.fdopen(fd, "wb") as f:
-                f.write(rclone_args.files_list(r.rel for _, r in group))
-            argv = rclone_args.copy_batch(
-                rclone, first_roots.source, first_roots.dest, list_file, opts, files=len(group)
-            )
-            names = {r.rel: j.id for j, r in group}
+        try:
+            if single:
+                argv = rclone_args.copy_single(
+                    rclone, str(first_job.path), first_job.destination, opts
+                )
+                names = {_leaf(first_job.destination): first_job.id}
+            else:
+                list_file = _write_list("batch-", (r.rel for _, r in group))
+                argv = rclone_args.copy_batch(
+                    rclone, first_roots.source, first_roots.dest, list_file, opts, files=len(group)
+                )
+                names = {r.rel: j.id for j, r in group}
+            proc = RcloneRun(argv, env, _batch_dir(), self)
+        except OSError as e:  # a full disk: the files stay queued, nothing is lost
+            _remove(list_file)
+            self._set_problem(_no_room(e), rclone=False)
+            self._kick_timer.start(NO_ROOM_RETRY_MS)
+            return
         ids = [j.id for j, _ in group]
         started = self.store.update(
             ids, JobState.UPLOADING, attempt_delta=1, only_from=(JobState.QUEUED,)
         )
-        proc = RcloneRun(argv, env, _batch_dir(), self)
         run = Run(
             proc,
             names,
@@ -879,18 +888,14 @@ class Engine(QObject):
             else:
                 unlisted.append(job.id)
         if unlisted:  # a name with a line break cannot be named in a list to check
-            if after_upload:
-                self._ended(
-                    self.store.update(unlisted, JobState.DONE, only_from=(JobState.UPLOADING,))
-                )
-            self.store.set_fields(
-                unlisted, verified="unverified", note="Not verified: its name has a line break."
-            )
-            self._changed_now(unlisted)
+            self._not_checked(unlisted, after_upload, "its name has a line break.")
         for (source, dest), group in groups.items():
-            fd, list_file = tempfile.mkstemp(prefix="check-", suffix=".list", dir=_batch_dir())
-            with os.fdopen(fd, "wb") as f:
-                f.write(rclone_args.files_list(r.rel for _, r in group))
+            try:
+                list_file = _write_list("check-", (r.rel for _, r in group))
+            except OSError as e:  # a full disk: say so rather than leave them checking
+                why = f"Skylift could not write in {_batch_dir()} ({e.strerror or e})."
+                self._not_checked([j.id for j, _ in group], after_upload, why)
+                continue
             check = Check(
                 ids={r.rel: j.id for j, r in group},
                 stamps={r.rel: stamps[j.id] for j, r in group},
@@ -906,6 +911,13 @@ class Engine(QObject):
             self._changed_now(list(check.ids.values()))
             self._run_check(check, remote_check.remote_args(rclone, check.dest, list_file))
         return True
+
+    def _not_checked(self, ids: list[int], after_upload: bool, why: str) -> None:
+        """Uploaded files that cannot be checked end done, marked as not verified."""
+        if after_upload:
+            self._ended(self.store.update(ids, JobState.DONE, only_from=(JobState.UPLOADING,)))
+        self.store.set_fields(ids, verified="unverified", note=f"Not verified: {why}")
+        self._changed_now(ids)
 
     def _run_check(self, check: Check, argv: list[str]) -> None:
         remote = rclone_args.split_remote(check.dest)[0]
@@ -1092,7 +1104,12 @@ class Engine(QObject):
         self._probe_target = target
         from skylift.core import connection
 
-        probe = RcloneRun(connection.args(rclone, target), env, _batch_dir(), self)
+        try:
+            probe = RcloneRun(connection.args(rclone, target), env, _batch_dir(), self)
+        except OSError as e:  # a full disk: look again later
+            self._set_problem(_no_room(e), rclone=False)
+            self._probe_timer.start(int(self._probe_delay * 1000))
+            return
         self._probe_messages = []
         probe.events.connect(self._probe_events)
         probe.finished.connect(self._probe_finished)
@@ -1344,6 +1361,32 @@ def _is_file(path: str) -> bool:
 
 def _batch_dir() -> str:
     return str(paths.private_dir(paths.data_dir() / "batches"))
+
+
+def _write_list(prefix: str, names: Iterable[str]) -> str:
+    """A private file listing ``names`` for rclone's --files-from-raw; its path."""
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".list", dir=_batch_dir())
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(rclone_args.files_list(names))
+    except OSError:
+        _remove(path)
+        raise
+    return path
+
+
+def _remove(path: str | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _no_room(e: OSError) -> str:
+    folder = paths.data_dir() / "batches"
+    return (
+        f"Skylift could not write in {folder} ({e.strerror or e}); the files stay queued "
+        "and are sent once there is room."
+    )
 
 
 # what the engine writes into the batches folder: rclone's file lists and its stderr

@@ -468,6 +468,8 @@ def _run_headless(settings: Settings, queue: Any) -> int:
         rclone_binary.find(settings["rclone_path"])
         own = queue(service) if queue else None
         rows = follow_engine(service, [j.id for j in own] if own is not None else None)
+        if service.engine.problem and not service.engine.problem_is_rclone:
+            raise CliError(service.engine.problem, FAILED)  # a full disk: the files stay queued
         if service.engine.problem:
             raise rclone_binary.RcloneError(service.engine.problem)
         return OK if all(r["state"] == "done" for r in rows) else FAILED
