@@ -39,6 +39,13 @@ HERE = Path(__file__).resolve().parent
 DEST = f"{h.REMOTE}:/up"
 
 
+_SERVED: list[Path] = []  # where the servers write (main() sets it): memory, as upload_bench
+
+
+def _served(wd: Path, name: str) -> Path:
+    return _SERVED[0] / wd.name / name
+
+
 def pyspy() -> str | None:
     exe = Path(sys.executable).with_name("py-spy")
     return str(exe) if exe.exists() else shutil.which("py-spy")
@@ -52,7 +59,7 @@ def spy_record(spy: str, rate: int, raw: Path, *target: str) -> list[str]:
 
 def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int) -> dict:
     wd = tmp / f"tl{i}"
-    server = h.SftpServer(rclone, wd / "served", tmp / "keys")
+    server = h.SftpServer(rclone, _served(wd, "served"), tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     env = profile.env(server)
@@ -90,12 +97,12 @@ def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int)
         rclone_args.Options(),
         files=len(files),
     )
-    server2 = h.SftpServer(rclone, wd / "served2", tmp / "keys")
+    server2 = h.SftpServer(rclone, _served(wd, "served2"), tmp / "keys")
     server2.start()
     g = h.run_group([alone], template.env(server2), wd / "alone")
     server2.stop()
     plain = [rclone, "copy", str(src), f"{DEST}/{src.name}", "--transfers=4"]
-    server3 = h.SftpServer(rclone, wd / "served3", tmp / "keys")
+    server3 = h.SftpServer(rclone, _served(wd, "served3"), tmp / "keys")
     server3.start()
     g2 = h.run_group([plain], template.env(server3), wd / "plain")
     server3.stop()
@@ -188,7 +195,7 @@ def profile_headless(
     tmp: Path, rclone: str, template: h.Profile, src: Path, spy: str | None
 ) -> list[str]:
     wd = tmp / "prof"
-    server = h.SftpServer(rclone, wd / "served", tmp / "keys")
+    server = h.SftpServer(rclone, _served(wd, "served"), tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     env = profile.env(server)
@@ -229,7 +236,7 @@ def profile_hosted(
     it sits in the tray with its window closed, as in upload_bench.py; else offscreen,
     where there is no tray and its window is open), and on its ``skylift upload``."""
     wd = tmp / f"prof-{kind}"
-    server = h.SftpServer(rclone, wd / "served", tmp / "keys")
+    server = h.SftpServer(rclone, _served(wd, "served"), tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     xs = h.XSession() if kind == "gui" and h.XSession.available() else None
@@ -303,6 +310,9 @@ def main() -> int:
     args = ap.parse_args()
     h.require_skylift()
     tmp = Path(tempfile.mkdtemp(prefix="skylift-profile-"))
+    served, where = h.served_folder("memory", tmp)
+    _SERVED.append(served)
+    print(f"the loopback servers write to {where}", file=sys.stderr)
     try:
         if not args.editable:
             h.install_copy(tmp)  # as upload_bench.py measures it
@@ -326,6 +336,7 @@ def main() -> int:
             if args.gui:
                 lines += ["", *profile_hosted(tmp, rclone, template, src, spy, "gui")]
     finally:
+        shutil.rmtree(served, ignore_errors=True)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     text = "\n".join(lines)

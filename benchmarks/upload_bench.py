@@ -564,7 +564,7 @@ def main() -> int:
         if not args.editable:
             print("installing this checkout in a private environment", file=sys.stderr)
             h.install_copy(tmp)
-        served, machine["served_on"] = _served_folder(args.served_on, tmp)
+        served, machine["served_on"] = h.served_folder(args.served_on, tmp)
         env = _prepare(tmp, cases, xs, gui_ok, args.naive_parallel, served)
         results = _run(env, cases, runs, args)
     finally:
@@ -609,24 +609,6 @@ def _report_again(path: Path) -> int:
     )
     print(report["markdown"])
     return 0
-
-
-def _served_folder(where: str, tmp: Path) -> tuple[Path, str]:
-    """The folder the loopback servers write to, and how the report names it.
-
-    On disk, what the server writes piles up for the kernel to write back, and rclone
-    slows down as that grows: plain ``rclone copy`` of the 1,000 files took 1.2 s in the
-    first round and 1.6-1.7 s from the fifth on, against a steady 1.1 s on tmpfs
-    (docs/performance.md). That drift is the disk's, not rclone's or Skylift's, so by
-    default the servers write to memory.
-    """
-    shm = Path("/dev/shm")
-    if where == "memory" and shm.is_dir() and os.access(shm, os.W_OK):
-        return Path(tempfile.mkdtemp(prefix="skylift-served-", dir=shm)), "memory (/dev/shm)"
-    folder = tmp / "served"
-    folder.mkdir()
-    note = "disk" if where == "disk" else "disk (no writable /dev/shm)"
-    return folder, note
 
 
 def _prepare(
