@@ -464,6 +464,7 @@ def test_ipc_refuses_bad_messages(cli: Cli, tmp_path: Path, configure, sftp_serv
         sock = socket.socket(socket.AF_UNIX)
         path = Path(os.environ["XDG_RUNTIME_DIR"]) / "skylift" / "skylift.sock"
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+        assert stat.S_IMODE(path.with_name("engine.lock").stat().st_mode) == 0o600
         sock.connect(str(path))
         sock.sendall(b"{not json}\n")
         assert json.loads(sock.makefile().readline())["ok"] is False

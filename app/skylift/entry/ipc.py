@@ -55,16 +55,19 @@ class EngineLock:
     """Held by the one process that runs the engine. A dead holder's lock is taken over."""
 
     def __init__(self) -> None:
-        self._lock = QLockFile(lock_path())
+        self._path = lock_path()
+        self._lock = QLockFile(self._path)
         self._lock.setStaleLockTime(0)  # stale only when its process is gone
 
     def acquire(self) -> bool:
-        if self._lock.tryLock(0):
-            return True
+        taken = bool(self._lock.tryLock(0))
         # a lock left by a process that no longer exists is removed and taken
-        if self._lock.removeStaleLockFile():
-            return bool(self._lock.tryLock(0))
-        return False
+        if not taken and self._lock.removeStaleLockFile():
+            taken = bool(self._lock.tryLock(0))
+        if taken:  # QLockFile makes it with the umask's mode; like every Skylift file, 0600
+            with contextlib.suppress(OSError):
+                os.chmod(self._path, 0o600)
+        return taken
 
     def release(self) -> None:
         self._lock.unlock()
