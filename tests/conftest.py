@@ -7,6 +7,7 @@ through RCLONE_CONFIG_<NAME>_* environment variables.
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import subprocess
@@ -260,6 +261,25 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.1):  # type: ig
             return value
         time.sleep(interval)
     raise AssertionError("condition not reached")
+
+
+@pytest.fixture
+def no_gc_in_threads() -> Iterator[None]:
+    """For tests whose helper threads run Python beside Qt's event loop.
+
+    Python's garbage collector runs in whichever thread allocates when its threshold
+    is reached. In a helper thread it may collect a cycle holding a Qt object and run
+    its C++ destructor off the GUI thread, which crashes the whole run (seen as a bus
+    error inside the "wait" tests). Garbage is collected here, on the GUI thread, and
+    collection is off until the test ends. Skylift itself runs no Python threads.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture(autouse=True, scope="session")

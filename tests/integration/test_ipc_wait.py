@@ -44,6 +44,9 @@ def ask(qtbot: Any, client: Client, cmd: str, **fields: Any) -> dict[str, Any]:
     return asked.reply
 
 
+pytestmark = pytest.mark.usefixtures("no_gc_in_threads")  # the clients ask from threads
+
+
 @pytest.fixture
 def service(qtbot: Any, sftp_server: Server) -> Iterator[EngineService]:
     svc = EngineService(Settings({"remote": "loop", "remote_path": "/W", "retries": 0}))

@@ -215,7 +215,7 @@ def test_upload_wait_with_no_room_says_so_and_keeps_the_files(
 
 
 @pytest.fixture
-def silent_server() -> Iterator[int]:
+def silent_server(no_gc_in_threads: None) -> Iterator[int]:
     """A TCP server that accepts connections and never says a word."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
