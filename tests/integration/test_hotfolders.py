@@ -285,6 +285,24 @@ def test_unchanged_files_are_not_queued_again_and_changed_ones_are(
         qtbot.waitUntil(lambda: again.scans > n and settled(svc), timeout=30_000)
         assert [j.state for j in unique_jobs_for(svc, b)] == [JobState.CANCELLED]
 
+        # a file taken off the list ("Remove from list") stays off, even for a watcher
+        # that starts afresh (as after a restart of Skylift)
+        c = folder / "c.jpg"
+        svc.engine.pause()
+        c.write_bytes(b"c" * 100)
+        qtbot.waitUntil(lambda: bool(unique_jobs_for(svc, c)), timeout=30_000)
+        removed = svc.engine.remove([unique_jobs_for(svc, c)[0].id])
+        assert not [j for j in svc.engine.jobs() if j.id in removed]  # off the list
+        svc.engine.resume()
+        again.stop()
+        again = HotFolders(svc.settings, svc.engine, svc.store)
+        qtbot.waitUntil(
+            lambda: again.scans > 0 and not again.busy() and not svc.engine.busy(),
+            timeout=30_000,
+        )
+        assert [j.state for j in unique_jobs_for(svc, c)] == [JobState.CANCELLED]
+        assert not sftp_server.file("Hot/c.jpg").exists()
+
         a.write_bytes(b"v2" * 700)  # exported again, changed
         # rewritten in place: the directory watcher says nothing about that (Qt watches
         # folders for names coming and going), so the periodic rescan finds it

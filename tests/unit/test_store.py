@@ -430,16 +430,27 @@ def test_job_as_dict(store: Store) -> None:
     }
 
 
-# --- delete / clear_finished ------------------------------------------------------------
+# --- clear / clear_finished -------------------------------------------------------------
 
 
-def test_delete_never_removes_an_upload_in_progress(store: Store) -> None:
+def test_clear_never_removes_an_upload_in_progress(store: Store) -> None:
     jobs, _ = store.add([item("a.jpg"), item("b.jpg"), item("c.jpg")])
     a, b, c = (j.id for j in jobs)
     store.update([b], JobState.UPLOADING)
-    assert store.delete([a, b, c]) == 2
+    store.update([c], JobState.CANCELLED)
+    assert store.clear([a, b, c]) == 2
     assert [j.id for j in store.jobs()] == [b]
-    assert store.delete([]) == 0
+    assert store.clear([]) == 0
+    # the rows stay for the history, as they were
+    kept = store.job_dicts([a, c])
+    assert [(d["id"], d["state"]) for d in kept] == [(a, "queued"), (c, "cancelled")]
+    assert store.last_job(str(item("c.jpg")[0]), item("c.jpg")[1]) is not None
+
+
+def test_clear_takes_more_jobs_than_sqlite_takes_variables(store: Store) -> None:
+    jobs, _ = store.add([item(f"{n}.jpg") for n in range(40_000)])
+    assert store.clear(j.id for j in jobs) == 40_000
+    assert store.jobs() == []
 
 
 def test_clear_finished_removes_done_and_cancelled_only(store: Store) -> None:

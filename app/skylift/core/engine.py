@@ -394,7 +394,7 @@ class Engine(QObject):
         id_list = list(ids)
         self.cancel(id_list)
         gone = [j.id for j in self.store.jobs(ids=id_list) if j.state is not JobState.UPLOADING]
-        self.store.delete(gone)
+        self.store.clear(gone)
         self._counts_dirty = True
         self._summary_dirty = True
         self.jobsRemoved.emit(gone)

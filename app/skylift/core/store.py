@@ -629,14 +629,21 @@ class Store:
         )
         return cur.rowcount
 
-    def delete(self, job_ids: Iterable[int]) -> int:
-        id_list = list(job_ids)
-        if not id_list:
-            return 0
-        marks = ",".join("?" * len(id_list))
-        return self._db.execute(
-            f"DELETE FROM jobs WHERE id IN ({marks}) AND state != 'uploading'", id_list
-        ).rowcount
+    def clear(self, job_ids: Iterable[int]) -> int:
+        """Take jobs out of the queue ("Remove from list"), never an upload in progress.
+
+        Their rows stay, cleared, as ``clear_finished`` leaves them: the history still
+        shows them, and a watched folder still knows it had the file, so it does not
+        queue it again after a restart (it does once the file changes)."""
+        n = 0
+        with self._transaction():
+            for chunk, marks in _chunks(list(job_ids)):
+                n += self._db.execute(
+                    f"UPDATE jobs SET cleared = 1 WHERE id IN ({marks}) "
+                    "AND state != 'uploading' AND cleared = 0",
+                    chunk,
+                ).rowcount
+        return n
 
     def clear_finished(self) -> list[int]:
         """Take done and cancelled jobs out of the queue; the history keeps them."""
