@@ -447,9 +447,15 @@ def test_clear_never_removes_an_upload_in_progress(store: Store) -> None:
     assert store.last_job(str(item("c.jpg")[0]), item("c.jpg")[1]) is not None
 
 
-def test_clear_takes_more_jobs_than_sqlite_takes_variables(store: Store) -> None:
+def test_a_selection_larger_than_sqlite_takes_variables(store: Store) -> None:
+    # a season's archive selected in the window: more ids than SQLite binds at once
     jobs, _ = store.add([item(f"{n}.jpg") for n in range(40_000)])
-    assert store.clear(j.id for j in jobs) == 40_000
+    ids = [j.id for j in jobs]
+    store.update(ids[::2], JobState.FAILED)
+    failed = store.jobs(states=[JobState.FAILED], ids=reversed(ids))
+    assert [j.id for j in failed] == ids[::2]
+    assert store.jobs(ids=[*ids, *ids]) == store.jobs()
+    assert store.clear(ids) == 40_000
     assert store.jobs() == []
 
 
