@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from skylift.core.engine import Engine
+from skylift.core import engine as engine_module
+from skylift.core.engine import KEPT_CHANGING, Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
 from tests.conftest import Server, make_files
@@ -203,6 +204,34 @@ def test_file_changed_during_upload_is_sent_again(
     job = engine.job(job_id)
     assert job is not None and job.state is JobState.DONE
     assert sftp_server.file("E/edit.tif").read_bytes() == f.read_bytes()
+
+
+def test_a_file_that_keeps_changing_is_given_up_on_until_retried(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "CHANGE_TRIES", 2)
+    monkeypatch.setattr(engine_module, "SETTLE_SECONDS", 0.2)
+    engine.settings["bwlimit"] = "500k"
+    (f,) = make_files(tmp_path, ["growing.tif"], size=300_000)
+    job_id = engine.add_paths([f]).jobs[0].id
+    writes = 0
+
+    def still_writing() -> bool:  # something keeps appending to it, upload after upload
+        nonlocal writes
+        with open(f, "ab") as out:
+            out.write(b"x")
+        writes += 1
+        return all_finished(engine, [job_id])
+
+    qtbot.waitUntil(still_writing, timeout=120_000)
+    job = engine.job(job_id)
+    assert job is not None and (job.state, job.error) == (JobState.FAILED, KEPT_CHANGING)
+    assert engine.processes_started == 2 and writes > 2
+    engine.retry([job_id])  # written for good now
+    qtbot.waitUntil(lambda: all_finished(engine, [job_id]), timeout=120_000)
+    job = engine.job(job_id)
+    assert job is not None and (job.state, job.error) == (JobState.DONE, None)
+    assert sftp_server.file("E/growing.tif").read_bytes() == f.read_bytes()
 
 
 def test_files_handed_over_start_at_once_from_what_was_written(

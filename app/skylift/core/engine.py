@@ -52,6 +52,10 @@ BACKOFF_CAP = 600.0
 VANISHED = "The file no longer exists."
 CHANGED = "The file changed while it was being uploaded; it is sent again once it settles."
 SETTLE_SECONDS = 5.0
+CHANGE_TRIES = 5  # a file that changed during this many uploads in a row is given up on
+KEPT_CHANGING = (
+    "The file kept changing while it was being uploaded; retry it once it is saved for good."
+)
 ALREADY_UPLOADED = "Already uploaded"
 CHECK_TIMEOUT_S = 3600.0  # hashing a large batch on a slow remote takes a while
 HELD = "Its watched folder is not available; it is sent when the folder returns."
@@ -158,6 +162,7 @@ class Engine(QObject):
         self.hold_origins: set[str] = set()
         self._offline_target = ""  # the remote that could not be reached, "" when online
         self._failed_offline: set[int] = set()  # out of retries because the remote was gone
+        self._changes: dict[int, int] = {}  # job id -> uploads it changed during, in a row
         self._probe: RcloneRun | None = None
         self._probe_messages: list[str] = []
         self._probe_delay = PROBE_FIRST
@@ -386,6 +391,7 @@ class Engine(QObject):
                 self._stop_run(run, "requeue")
         for i in changed:
             self._progress.pop(i, None)
+            self._changes.pop(i, None)
         self._changed_now(changed)
         self.kick()
         return changed
@@ -1241,17 +1247,30 @@ class Engine(QObject):
         self.bandwidth.record(self.speed(), bool(self._runs))
 
     def _requeue_changed(self, ids: list[int]) -> None:
-        """Send again, once settled, files that changed while they were sent."""
-        log.info("%d file(s) changed during upload; sending again once settled", len(ids))
-        changed = self.store.update(
-            ids,
-            JobState.QUEUED,
-            error=CHANGED,
-            attempt_delta=-1,
-            next_try=time.time() + SETTLE_SECONDS,
-            only_from=(JobState.UPLOADING,),
-        )
-        self._changed_now(changed)
+        """Send again, once settled, files that changed while they were sent; that costs
+        no retry. A file that changes during every upload (still being written, say) is
+        given up on after ``CHANGE_TRIES`` uploads, rather than sent whole again forever."""
+        for i in ids:
+            self._changes[i] = self._changes.get(i, 0) + 1
+        given_up = [i for i in ids if self._changes[i] >= CHANGE_TRIES]
+        again = [i for i in ids if self._changes[i] < CHANGE_TRIES]
+        if given_up:
+            log.warning("%d file(s) kept changing during upload; not sent again", len(given_up))
+            ended = self.store.update(
+                given_up, JobState.FAILED, error=KEPT_CHANGING, only_from=(JobState.UPLOADING,)
+            )
+            self._ended(ended)
+        if again:
+            log.info("%d file(s) changed during upload; sending again once settled", len(again))
+            changed = self.store.update(
+                again,
+                JobState.QUEUED,
+                error=CHANGED,
+                attempt_delta=-1,
+                next_try=time.time() + SETTLE_SECONDS,
+                only_from=(JobState.UPLOADING,),
+            )
+            self._changed_now(changed)
 
     def _requeue(self, ids: list[int], undo_attempt: bool) -> None:
         changed = self.store.update(
@@ -1265,6 +1284,8 @@ class Engine(QObject):
 
     def _ended(self, ids: list[int]) -> None:
         self._ended_since_idle += ids
+        for i in ids:
+            self._changes.pop(i, None)
         self._changed_now(ids)
 
     def _changed_now(self, ids: list[int]) -> None:
