@@ -282,6 +282,38 @@ def no_gc_in_threads() -> Iterator[None]:
         gc.collect()
 
 
+def fill(folder: Path) -> None:
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass  # full
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def full_batches() -> Iterator[Path]:
+    """Skylift's batches folder on a full 64 KB disk of its own; the queue has room."""
+    from skylift.core import paths
+
+    folder = paths.private_dir(paths.data_dir() / "batches")
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
+            capture_output=True,
+        ).returncode
+        != 0
+    ):
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        fill(folder)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_qapplication(qapp):  # type: ignore[no-untyped-def]
     """Create the QApplication first, so the API's in-process engine finds it."""

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from skylift.core import engine as engine_module
 from skylift.core.store import JobState
 from skylift.entry.service import EngineService
 from skylift.ui.app import SkyliftApp
@@ -285,6 +287,35 @@ def test_uploading_a_dropped_folder_for_real(
     for f in files:
         rel = f.relative_to(tmp_path)
         assert sftp_server.file(f"Photos/{rel}").read_bytes() == f.read_bytes()
+
+
+def test_a_full_disk_is_said_in_the_window_and_the_drop_waits_for_room(
+    qtbot: Any,
+    make_app: MakeApp,
+    service: EngineService,
+    sftp_server: Any,
+    tmp_path: Path,
+    full_batches: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine_module, "NO_ROOM_RETRY_MS", 300)
+    win = make_app(tray=False).window  # the window is open
+    files = make_files(tmp_path / "Shoot", ["a.jpg", "b.jpg"], size=20_000)
+    assert _drop(win, [QUrl.fromLocalFile(str(tmp_path / "Shoot"))])
+    qtbot.waitUntil(win.problem_banner.isVisible, timeout=30_000)
+    assert win.problem_banner.text == (
+        f"Skylift could not write in {full_batches} (No space left on device); the files "
+        "stay queued and are sent once there is room."
+    )
+    assert not win.problem_banner.button.isVisible()  # the settings cannot help with this
+    assert set(states(service.engine).values()) == {JobState.QUEUED}
+    (full_batches / "filler").unlink()
+    qtbot.waitUntil(
+        lambda: all(s is JobState.DONE for s in states(service.engine).values()), timeout=60_000
+    )
+    assert not win.problem_banner.isVisible()
+    for f in files:
+        assert sftp_server.file(f"Photos/Shoot/{f.name}").read_bytes() == f.read_bytes()
 
 
 def test_a_drop_goes_to_the_preset_chosen_in_the_destination_bar(

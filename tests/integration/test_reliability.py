@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 
 from skylift.core import engine as engine_module
-from skylift.core import paths
 from skylift.core.engine import Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
 from skylift.entry.ipc import MAX_MESSAGE, Client
-from tests.conftest import Cli, Server, make_files, status_json, wait_for
+from tests.conftest import Cli, Server, fill, make_files, status_json, wait_for
 
 FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
@@ -121,17 +120,6 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-def fill(folder: Path) -> None:
-    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass  # full
-    finally:
-        os.close(fd)
-
-
 def test_full_disk_loses_nothing(
     cli: Cli, tmp_path: Path, tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,25 +140,6 @@ def test_full_disk_loses_nothing(
     status = status_json(cli)
     assert [j["path"] for j in status["jobs"]] == [str(files[0])]  # the first is still there
     assert len(many) == 3000
-
-
-@pytest.fixture
-def full_batches() -> Iterator[Path]:
-    """Skylift's batches folder on a full 64 KB disk of its own; the queue has room."""
-    folder = paths.private_dir(paths.data_dir() / "batches")
-    if (
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
-            capture_output=True,
-        ).returncode
-        != 0
-    ):
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
-        fill(folder)
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_no_room_for_the_batch_list_keeps_files_queued(

@@ -836,7 +836,9 @@ class QueueWindow(QMainWindow):
 
     def _problem(self, text: str) -> None:
         if text:
-            self.problem_banner.show_message(text, Tone.ERROR, "Settings…", closable=False)
+            # rclone's problems are mended in the settings; a full disk is not
+            action = "Settings…" if self.engine.problem_is_rclone else ""
+            self.problem_banner.show_message(text, Tone.ERROR, action, closable=False)
         else:
             self.problem_banner.hide()
         self.refresh_summary()
