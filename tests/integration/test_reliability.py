@@ -142,6 +142,36 @@ def test_full_disk_loses_nothing(
     assert len(many) == 3000
 
 
+def test_disk_filling_up_during_an_upload_loses_nothing(
+    qtbot, tmp_path: Path, tiny_disk: Path, sftp_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "QUEUE_RETRY_MS", 300)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tiny_disk / "data"))  # the queue is on it
+    store = Store()
+    settings = Settings({"remote": "loop", "remote_path": "/R", "bwlimit": "300k"})
+    engine = Engine(settings, store)
+    try:
+        files = make_files(tmp_path / "S", [f"{i}.jpg" for i in range(4)], size=150_000)
+        ids = [j.id for j in engine.add_paths([tmp_path / "S"]).jobs]
+        qtbot.waitUntil(lambda: bool(engine.job_progress(ids[0])), timeout=30_000)
+        fill(tiny_disk)  # the photographer's disk fills up while the upload runs
+        qtbot.waitUntil(lambda: bool(engine.problem), timeout=60_000)
+        assert engine.problem.startswith(
+            f"Skylift could not save its upload queue in {tiny_disk / 'data' / 'skylift'} ("
+        )
+        assert engine.problem.endswith("Nothing queued is lost.")
+        assert not engine.problem_is_rclone
+        (tiny_disk / "filler").unlink()  # room again: it goes on by itself
+        qtbot.waitUntil(lambda: finished(engine, ids), timeout=120_000)
+        assert [(j.state, j.error) for j in engine.jobs(ids=ids)] == [(JobState.DONE, None)] * 4
+        assert engine.problem == ""
+        for f in files:
+            assert sftp_server.file(f"R/S/{f.name}").read_bytes() == f.read_bytes()
+    finally:
+        engine.shutdown()
+        store.close()
+
+
 def test_no_room_for_the_batch_list_keeps_files_queued(
     qtbot, tmp_path: Path, engine: Engine, sftp_server: Server, full_batches: Path, monkeypatch
 ) -> None:

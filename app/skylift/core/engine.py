@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import re
+import sqlite3
 import stat
 import tempfile
 import time
@@ -63,6 +64,7 @@ HOLD_SECONDS = 30.0  # how often a held job looks for its folder again
 PROBE_FIRST = 5.0  # seconds before the first check that an unreachable remote is back
 PROBE_MAX = 60.0
 NO_ROOM_RETRY_MS = 30_000  # how soon to try again when the batches folder took no file
+QUEUE_RETRY_MS = 30_000  # how soon to try the queue again when it could not be written
 WAKE_GAP = 30.0  # seconds the clock may jump before Skylift assumes the computer slept
 WAKE_SETTLE_MS = 3000
 _TEXT_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
@@ -127,6 +129,23 @@ class AddResult:
     added: int
 
 
+def _keeps_queue(method: Any) -> Any:
+    """For the engine's own slots (timers, rclone's signals): when the queue cannot be
+    written (a full disk), the engine says so and recovers later (``_queue_unwritable``)
+    instead of letting the error escape into Qt's event loop, which would leave jobs
+    'uploading' with nothing uploading them."""
+
+    @functools.wraps(method)
+    def guarded(self: Engine, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as e:
+            self._queue_unwritable(e)
+            return None
+
+    return guarded
+
+
 class Engine(QObject):
     jobsAdded = Signal(list)  # job ids, new rows
     jobsChanged = Signal(list)  # job ids whose state, attempts or error changed
@@ -163,6 +182,7 @@ class Engine(QObject):
         self._offline_target = ""  # the remote that could not be reached, "" when online
         self._failed_offline: set[int] = set()  # out of retries because the remote was gone
         self._changes: dict[int, int] = {}  # job id -> uploads it changed during, in a row
+        self._queue_broken = False  # the queue could not be written: start nothing
         self._probe: RcloneRun | None = None
         self._probe_messages: list[str] = []
         self._probe_delay = PROBE_FIRST
@@ -188,6 +208,9 @@ class Engine(QObject):
         self._probe_timer = QTimer(self)
         self._probe_timer.setSingleShot(True)
         self._probe_timer.timeout.connect(self._start_probe)
+        self._queue_timer = QTimer(self)
+        self._queue_timer.setSingleShot(True)
+        self._queue_timer.timeout.connect(self._retry_queue)
         self._probe_target = ""  # what the running probe checks
         self.health = health.HealthState()
         self._health_timer = QTimer(self)
@@ -525,6 +548,8 @@ class Engine(QObject):
     # --- scheduling -------------------------------------------------------------------
 
     def _set_problem(self, text: str, rclone: bool = True) -> None:
+        if not text and self._queue_broken:
+            return  # said until the queue can be written again (_retry_queue)
         self.problem_is_rclone = rclone
         if text != self._problem:
             self._problem = text
@@ -532,11 +557,18 @@ class Engine(QObject):
                 log.error("%s", text)
             self.problemChanged.emit(text)
 
+    @_keeps_queue
     def _schedule(self, fresh: Sequence[Job] | None = None) -> None:
         """Start the next batch. ``fresh``: jobs just queued, which are the batch when no
         older job is due (saving the queue a read of what it has just written)."""
         self._arm_health()
-        if self._paused or self._asleep or not self.settings["enabled"] or self._runs:
+        if (
+            self._paused
+            or self._asleep
+            or self._queue_broken
+            or not self.settings["enabled"]
+            or self._runs
+        ):
             return
         now = time.time()
         waiting = [j for j in fresh or () if j.state is JobState.QUEUED]
@@ -689,11 +721,13 @@ class Engine(QObject):
             return next(iter(run.jobs.values()))
         return job_id
 
+    @_keeps_queue
     def _run_events(self, events: list[rclone_events.Event]) -> None:
         run = self._sender_run()
         if run is not None:
             self._on_events(run, events)
 
+    @_keeps_queue
     def _run_finished(self, code: int, crashed: bool) -> None:
         run = self._sender_run()
         if run is not None:
@@ -940,6 +974,7 @@ class Engine(QObject):
         call.finished.connect(self._check_answered)
         call.start()
 
+    @_keeps_queue
     def _check_answered(self, answer: Answer) -> None:
         call = self.sender()
         check = next((c for c in self._checks if c.call is call), None)
@@ -1051,6 +1086,7 @@ class Engine(QObject):
             run.stopping = why
             run.proc.stop()
 
+    @_keeps_queue
     def _check_stalls(self) -> None:
         wall, mono = time.time(), time.monotonic()
         gap = (wall - self._last_wall) - (mono - self._last_mono)
@@ -1097,6 +1133,7 @@ class Engine(QObject):
         self._summary_dirty = True
         self.kick(0)
 
+    @_keeps_queue
     def _start_probe(self) -> None:
         if not self._offline_target or self._probe is not None:
             return
@@ -1127,6 +1164,7 @@ class Engine(QObject):
             if isinstance(ev, (rclone_events.FileError, rclone_events.Failure)):
                 self._probe_messages.append(ev.message)
 
+    @_keeps_queue
     def _probe_finished(self, code: int, crashed: bool) -> None:
         if self._probe is not None:
             self._probe.deleteLater()
@@ -1223,6 +1261,7 @@ class Engine(QObject):
         elif not self._health_timer.isActive() or self._health_timer.remainingTime() > delay * 1000:
             self._health_timer.start(int(delay * 1000))
 
+    @_keeps_queue
     def _check_health(self) -> None:
         if self._runs or self._probe is not None or self._offline_target:
             return
@@ -1245,6 +1284,41 @@ class Engine(QObject):
 
     def _sample_bandwidth(self) -> None:
         self.bandwidth.record(self.speed(), bool(self._runs))
+
+    def _queue_unwritable(self, e: sqlite3.Error) -> None:
+        """The queue could not be written, most likely a full disk. Nothing new starts;
+        the problem says so; every ``QUEUE_RETRY_MS`` the engine tries again."""
+        log.error("the upload queue could not be written: %s", e)
+        self._queue_broken = True
+        self._set_problem(
+            f"Skylift could not save its upload queue in {self.store.path.parent} ({e}); "
+            "uploads wait until there is room again. Nothing queued is lost.",
+            rclone=False,
+        )
+        self._queue_timer.start(QUEUE_RETRY_MS)
+
+    def _retry_queue(self) -> None:
+        """Once the queue can be written again, what was uploading when it could not be
+        (and is no longer) goes back to the queue; rclone skips what already arrived."""
+        running = {i for run in self._runs for i in run.jobs.values()}
+        try:
+            stuck = [
+                j.id for j in self.store.jobs(states=[JobState.UPLOADING]) if j.id not in running
+            ]
+            back = self.store.update(
+                stuck, JobState.QUEUED, attempt_delta=-1, next_try=0, only_from=ACTIVE
+            )
+        except sqlite3.OperationalError as e:
+            log.info("the upload queue still cannot be written: %s", e)
+            self._queue_timer.start(QUEUE_RETRY_MS)
+            return
+        log.info("the upload queue can be written again; %d upload(s) go again", len(back))
+        self._queue_broken = False
+        for i in back:
+            self._progress.pop(i, None)
+        self._changed_now(back)
+        self._set_problem("")
+        self.kick(0)
 
     def _requeue_changed(self, ids: list[int]) -> None:
         """Send again, once settled, files that changed while they were sent; that costs
@@ -1306,6 +1380,7 @@ class Engine(QObject):
             self._flush()
             self.drained.emit(ended)
 
+    @_keeps_queue
     def _flush(self) -> None:
         self._commit_copied()
         # the queue window and a waiting client each read these jobs: one reading serves both

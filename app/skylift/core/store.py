@@ -509,7 +509,8 @@ class Store:
             yield
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite has already rolled back on a full disk
+                self._db.execute("ROLLBACK")
             raise
 
     def update(
