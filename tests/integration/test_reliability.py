@@ -142,6 +142,18 @@ def test_full_disk_loses_nothing(
     assert len(many) == 3000
 
 
+def room_again(  # type: ignore[no-untyped-def]
+    qtbot, engine: Engine, ids: list[int], filler: Path, server: Server, files: list[Path]
+) -> None:
+    """Free the space: the engine goes on by itself, and every file arrives whole."""
+    filler.unlink()
+    qtbot.waitUntil(lambda: finished(engine, ids), timeout=120_000)
+    assert [(j.state, j.error) for j in engine.jobs(ids=ids)] == [(JobState.DONE, None)] * len(ids)
+    assert engine.problem == ""
+    for f in files:
+        assert server.file(f"R/S/{f.name}").read_bytes() == f.read_bytes()
+
+
 def test_disk_filling_up_during_an_upload_loses_nothing(
     qtbot, tmp_path: Path, tiny_disk: Path, sftp_server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,12 +173,7 @@ def test_disk_filling_up_during_an_upload_loses_nothing(
         )
         assert engine.problem.endswith("Nothing queued is lost.")
         assert not engine.problem_is_rclone
-        (tiny_disk / "filler").unlink()  # room again: it goes on by itself
-        qtbot.waitUntil(lambda: finished(engine, ids), timeout=120_000)
-        assert [(j.state, j.error) for j in engine.jobs(ids=ids)] == [(JobState.DONE, None)] * 4
-        assert engine.problem == ""
-        for f in files:
-            assert sftp_server.file(f"R/S/{f.name}").read_bytes() == f.read_bytes()
+        room_again(qtbot, engine, ids, tiny_disk / "filler", sftp_server, files)
     finally:
         engine.shutdown()
         store.close()
@@ -186,12 +193,7 @@ def test_no_room_for_the_batch_list_keeps_files_queued(
     assert not engine.problem_is_rclone
     assert [(j.state, j.attempts) for j in engine.jobs(ids=ids)] == [(JobState.QUEUED, 0)] * 3
     assert engine.processes_started == 0
-    (full_batches / "filler").unlink()  # room again: the engine tries by itself
-    qtbot.waitUntil(lambda: finished(engine, ids), timeout=60_000)
-    assert [(j.state, j.error) for j in engine.jobs(ids=ids)] == [(JobState.DONE, None)] * 3
-    assert engine.problem == ""
-    for f in files:
-        assert sftp_server.file(f"R/S/{f.name}").read_bytes() == f.read_bytes()
+    room_again(qtbot, engine, ids, full_batches / "filler", sftp_server, files)
     qtbot.waitUntil(lambda: not list(full_batches.iterdir()), timeout=10_000)
 
 
