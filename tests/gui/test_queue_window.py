@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -316,6 +317,26 @@ def test_a_full_disk_is_said_in_the_window_and_the_drop_waits_for_room(
     assert not win.problem_banner.isVisible()
     for f in files:
         assert sftp_server.file(f"Photos/Shoot/{f.name}").read_bytes() == f.read_bytes()
+
+
+def test_a_drop_the_queue_cannot_take_says_so_and_queues_nothing(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService, tmp_path: Path
+) -> None:
+    win = make_app(tray=False).window
+    make_files(tmp_path / "Shoot", ["a.jpg"])
+    holder = sqlite3.connect(paused_service.store.path)  # another program holds the queue
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert _drop(win, [QUrl.fromLocalFile(str(tmp_path / "Shoot"))])
+        qtbot.waitUntil(win.message_banner.isVisible, timeout=30_000)  # queued just after
+    finally:
+        holder.rollback()
+        holder.close()
+    assert win.message_banner.text == (
+        f"Nothing was queued. The upload queue {paused_service.store.path} is locked by "
+        "another program; close it and try again."
+    )
+    assert paused_service.engine.jobs() == []
 
 
 def test_a_drop_goes_to_the_preset_chosen_in_the_destination_bar(

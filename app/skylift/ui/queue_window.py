@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -56,6 +57,7 @@ from PySide6.QtWidgets import (
 from skylift.core.engine import AddResult, Engine
 from skylift.core.planner import Rejected
 from skylift.core.rclone_args import join_remote
+from skylift.core.store import explain
 from skylift.ui import format as fmt
 from skylift.ui import status
 from skylift.ui.delegates import QueueDelegate
@@ -510,6 +512,10 @@ class QueueWindow(QMainWindow):
             result = self.engine.add_paths(list(paths), destination=dest, cwd=cwd)
         except ValueError as e:
             self.show_message(str(e), Tone.ERROR)
+            return None
+        except sqlite3.Error as e:  # the queue could not take them (locked, a full disk)
+            text = explain(self.engine.store.path, e)
+            self.show_message(f"Nothing was queued. {text}", Tone.ERROR, timeout_ms=0)
             return None
         finally:
             QGuiApplication.restoreOverrideCursor()
