@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from skylift.core import engine as engine_module
+from skylift.core import paths
 from skylift.core.engine import Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
@@ -143,10 +144,11 @@ def test_full_disk_loses_nothing(
 
 
 def room_again(  # type: ignore[no-untyped-def]
-    qtbot, engine: Engine, ids: list[int], filler: Path, server: Server, files: list[Path]
+    qtbot, engine: Engine, ids: list[int], filler: Path | None, server: Server, files: list[Path]
 ) -> None:
     """Free the space: the engine goes on by itself, and every file arrives whole."""
-    filler.unlink()
+    if filler is not None:
+        filler.unlink()
     qtbot.waitUntil(lambda: finished(engine, ids), timeout=120_000)
     assert [(j.state, j.error) for j in engine.jobs(ids=ids)] == [(JobState.DONE, None)] * len(ids)
     assert engine.problem == ""
@@ -177,6 +179,29 @@ def test_disk_filling_up_during_an_upload_loses_nothing(
     finally:
         engine.shutdown()
         store.close()
+
+
+def test_a_batch_the_queue_cannot_record_does_not_start(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "QUEUE_RETRY_MS", 300)
+    engine.pause()
+    files = make_files(tmp_path / "S", ["a.jpg", "b.jpg"])
+    ids = [j.id for j in engine.add_paths([tmp_path / "S"]).jobs]
+    holder = sqlite3.connect(engine.store.path)  # another program holds the queue
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        engine.resume()  # the batch cannot be marked uploading (after 5 s of waiting)
+        qtbot.waitUntil(lambda: bool(engine.problem), timeout=30_000)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert "could not save its upload queue" in engine.problem
+    assert "(database is locked)" in engine.problem
+    assert engine.processes_started == 0  # no rclone ran for files it could not record
+    batches = paths.data_dir() / "batches"
+    assert not [p for p in batches.iterdir() if p.suffix in (".list", ".log")]  # tidied
+    room_again(qtbot, engine, ids, None, sftp_server, files)
 
 
 def test_no_room_for_the_batch_list_keeps_files_queued(

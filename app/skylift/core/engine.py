@@ -683,9 +683,14 @@ class Engine(QObject):
             self._kick_timer.start(NO_ROOM_RETRY_MS)
             return
         ids = [j.id for j, _ in group]
-        started = self.store.update(
-            ids, JobState.UPLOADING, attempt_delta=1, only_from=(JobState.QUEUED,)
-        )
+        try:
+            started = self.store.update(
+                ids, JobState.UPLOADING, attempt_delta=1, only_from=(JobState.QUEUED,)
+            )
+        except sqlite3.OperationalError:  # the queue cannot be written: nothing starts
+            proc.discard()
+            _remove(list_file)
+            raise
         run = Run(
             proc,
             names,
@@ -1292,7 +1297,8 @@ class Engine(QObject):
         self._queue_broken = True
         self._set_problem(
             f"Skylift could not save its upload queue in {self.store.path.parent} ({e}); "
-            "uploads wait until there is room again. Nothing queued is lost.",
+            "nothing new starts until it can, and Skylift tries again every 30 s. "
+            "Nothing queued is lost.",
             rclone=False,
         )
         self._queue_timer.start(QUEUE_RETRY_MS)

@@ -89,6 +89,11 @@ class RcloneRun(QObject):
         self._proc.start()
         self._read_timer.start()
 
+    def discard(self) -> None:
+        """Never started after all: remove its stderr file and the object."""
+        self._close_err()
+        self.deleteLater()
+
     def pid(self) -> int:
         return int(self._proc.processId())
 
