@@ -39,6 +39,8 @@ from skylift.core.settings import Settings
 from skylift.core.store import ACTIVE, Job, JobState, Store
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from skylift.core.remotes import Answer, RcloneCall
 
 # remotes and connection (rclone calls for checks and probes) are imported where used:
@@ -938,8 +940,7 @@ class Engine(QObject):
             try:
                 list_file = _write_list("check-", (r.rel for _, r in group))
             except OSError as e:  # a full disk: say so rather than leave them checking
-                why = f"Skylift could not write in {_batch_dir()} ({e.strerror or e})."
-                self._not_checked([j.id for j, _ in group], after_upload, why)
+                self._not_checked([j.id for j, _ in group], after_upload, f"{_unwritable(e)}.")
                 continue
             check = Check(
                 ids={r.rel: j.id for j, r in group},
@@ -1071,8 +1072,7 @@ class Engine(QObject):
         if check.after_upload:
             for i in check.ids.values():
                 self._progress.pop(i, None)
-        with contextlib.suppress(OSError):
-            os.unlink(check.list_file)
+        _remove(check.list_file)
         self._summary_dirty = True
 
     def _forget(self, run: Run) -> None:
@@ -1080,9 +1080,7 @@ class Engine(QObject):
             self._runs.remove(run)
         for i in run.jobs.values():
             self._progress.pop(i, None)
-        if run.list_file:
-            with contextlib.suppress(OSError):
-                os.unlink(run.list_file)
+        _remove(run.list_file)
         run.proc.deleteLater()
         self._summary_dirty = True
 
@@ -1461,8 +1459,13 @@ def _is_file(path: str) -> bool:
     return _file_stat(path) is not None
 
 
+def _batches() -> Path:
+    """Where rclone's file lists and logs go (made private by ``_batch_dir``)."""
+    return paths.data_dir() / "batches"
+
+
 def _batch_dir() -> str:
-    return str(paths.private_dir(paths.data_dir() / "batches"))
+    return str(paths.private_dir(_batches()))
 
 
 def _write_list(prefix: str, names: Iterable[str]) -> str:
@@ -1483,12 +1486,12 @@ def _remove(path: str | None) -> None:
             os.unlink(path)
 
 
+def _unwritable(e: OSError) -> str:
+    return f"Skylift could not write in {_batches()} ({e.strerror or e})"
+
+
 def _no_room(e: OSError) -> str:
-    folder = paths.data_dir() / "batches"
-    return (
-        f"Skylift could not write in {folder} ({e.strerror or e}); the files stay queued "
-        "and are sent once there is room."
-    )
+    return f"{_unwritable(e)}; the files stay queued and are sent once there is room."
 
 
 # what the engine writes into the batches folder: rclone's file lists and its stderr
@@ -1502,7 +1505,7 @@ def clear_leftovers() -> int:
     writes there while it holds it, so whatever is there is from an engine now gone.
     Returns how many files went.
     """
-    folder = paths.data_dir() / "batches"
+    folder = _batches()
     removed = 0
     try:
         entries = list(os.scandir(folder))
