@@ -356,11 +356,11 @@ class SftpServer:
 def served_folder(where: str, tmp: Path) -> tuple[Path, str]:
     """The folder the loopback servers write to, and how the report names it.
 
-    On disk, what the server writes piles up for the kernel to write back, and rclone
-    slows down as that grows: plain ``rclone copy`` of the 1,000 files took 1.2 s in the
-    first round and 1.6-1.7 s from the fifth on, against a steady 1.1 s on tmpfs
-    (docs/performance.md). That drift is the disk's, not rclone's or Skylift's, so by
-    default the servers write to memory.
+    With the server writing to disk, plain ``rclone copy`` of the 1,000 files got slower
+    run after run (1.2 s in the first round, 1.6-1.7 s from the fifth on), against a
+    steady 1.07-1.25 s on tmpfs (docs/performance.md; the likeliest cause, the kernel
+    writing back earlier runs, is not proven). That drift is the disk's, not rclone's or
+    Skylift's, so by default the servers write to memory.
     """
     shm = Path("/dev/shm")
     if where == "memory" and shm.is_dir() and os.access(shm, os.W_OK):

@@ -39,13 +39,6 @@ HERE = Path(__file__).resolve().parent
 DEST = f"{h.REMOTE}:/up"
 
 
-_SERVED: list[Path] = []  # where the servers write (main() sets it): memory, as upload_bench
-
-
-def _served(wd: Path, name: str) -> Path:
-    return _SERVED[0] / wd.name / name
-
-
 def pyspy() -> str | None:
     exe = Path(sys.executable).with_name("py-spy")
     return str(exe) if exe.exists() else shutil.which("py-spy")
@@ -57,9 +50,11 @@ def spy_record(spy: str, rate: int, raw: Path, *target: str) -> list[str]:
     return [spy, "record", "--nonblocking", "-r", str(rate), "-f", "raw", "-o", str(raw), *target]
 
 
-def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int) -> dict:
+def timeline_run(
+    tmp: Path, served: Path, rclone: str, template: h.Profile, src: Path, i: int
+) -> dict:
     wd = tmp / f"tl{i}"
-    server = h.SftpServer(rclone, _served(wd, "served"), tmp / "keys")
+    server = h.SftpServer(rclone, served / wd.name / "served", tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     env = profile.env(server)
@@ -97,12 +92,12 @@ def timeline_run(tmp: Path, rclone: str, template: h.Profile, src: Path, i: int)
         rclone_args.Options(),
         files=len(files),
     )
-    server2 = h.SftpServer(rclone, _served(wd, "served2"), tmp / "keys")
+    server2 = h.SftpServer(rclone, served / wd.name / "served2", tmp / "keys")
     server2.start()
     g = h.run_group([alone], template.env(server2), wd / "alone")
     server2.stop()
     plain = [rclone, "copy", str(src), f"{DEST}/{src.name}", "--transfers=4"]
-    server3 = h.SftpServer(rclone, _served(wd, "served3"), tmp / "keys")
+    server3 = h.SftpServer(rclone, served / wd.name / "served3", tmp / "keys")
     server3.start()
     g2 = h.run_group([plain], template.env(server3), wd / "plain")
     server3.stop()
@@ -192,10 +187,10 @@ def summarize_raw(raw: Path, rate: int, top: int = 25) -> list[str]:
 
 
 def profile_headless(
-    tmp: Path, rclone: str, template: h.Profile, src: Path, spy: str | None
+    tmp: Path, served: Path, rclone: str, template: h.Profile, src: Path, spy: str | None
 ) -> list[str]:
     wd = tmp / "prof"
-    server = h.SftpServer(rclone, _served(wd, "served"), tmp / "keys")
+    server = h.SftpServer(rclone, served / wd.name / "served", tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     env = profile.env(server)
@@ -229,14 +224,20 @@ def profile_headless(
 
 
 def profile_hosted(
-    tmp: Path, rclone: str, template: h.Profile, src: Path, spy: str, kind: str = "engine"
+    tmp: Path,
+    served: Path,
+    rclone: str,
+    template: h.Profile,
+    src: Path,
+    spy: str,
+    kind: str = "engine",
 ) -> list[str]:
     """py-spy on the running engine (``kind`` "engine": benchmarks/_engine_host.py) or
     the desktop app ("gui": on a private Xvfb with trayer when they are installed, so
     it sits in the tray with its window closed, as in upload_bench.py; else offscreen,
     where there is no tray and its window is open), and on its ``skylift upload``."""
     wd = tmp / f"prof-{kind}"
-    server = h.SftpServer(rclone, _served(wd, "served"), tmp / "keys")
+    server = h.SftpServer(rclone, served / wd.name / "served", tmp / "keys")
     server.start()
     profile = h.Profile(wd / "profile", template)
     xs = h.XSession() if kind == "gui" and h.XSession.available() else None
@@ -310,8 +311,7 @@ def main() -> int:
     args = ap.parse_args()
     h.require_skylift()
     tmp = Path(tempfile.mkdtemp(prefix="skylift-profile-"))
-    served, where = h.served_folder("memory", tmp)
-    _SERVED.append(served)
+    served, where = h.served_folder("memory", tmp)  # as upload_bench.py's default
     print(f"the loopback servers write to {where}", file=sys.stderr)
     try:
         if not args.editable:
@@ -327,14 +327,14 @@ def main() -> int:
             )
         src = tmp / "data" / "Wedding"
         h.make_files(src, args.files, args.size)
-        runs = [timeline_run(tmp, rclone, template, src, i) for i in range(args.runs)]
+        runs = [timeline_run(tmp, served, rclone, template, src, i) for i in range(args.runs)]
         lines = print_timeline(runs)
         spy = pyspy()
-        lines += ["", *profile_headless(tmp, rclone, template, src, spy)]
+        lines += ["", *profile_headless(tmp, served, rclone, template, src, spy)]
         if spy:
-            lines += ["", *profile_hosted(tmp, rclone, template, src, spy)]
+            lines += ["", *profile_hosted(tmp, served, rclone, template, src, spy)]
             if args.gui:
-                lines += ["", *profile_hosted(tmp, rclone, template, src, spy, "gui")]
+                lines += ["", *profile_hosted(tmp, served, rclone, template, src, spy, "gui")]
     finally:
         shutil.rmtree(served, ignore_errors=True)
         if not args.keep:
