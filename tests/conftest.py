@@ -7,6 +7,7 @@ through RCLONE_CONFIG_<NAME>_* environment variables.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import secrets
@@ -293,25 +294,27 @@ def fill(folder: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def small_disk(folder: Path, options: str) -> Iterator[Path]:
+    """``folder`` on a tmpfs of its own (``options``: ``size=...`` and the like), for as
+    long as the block runs; the test is skipped where mounting is not allowed."""
+    mount = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)]
+    if subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
 @pytest.fixture
 def full_batches() -> Iterator[Path]:
     """Skylift's batches folder on a full 64 KB disk of its own; the queue has room."""
     from skylift.core import paths
 
-    folder = paths.private_dir(paths.data_dir() / "batches")
-    if (
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
-            capture_output=True,
-        ).returncode
-        != 0
-    ):
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
-        fill(folder)
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
+    with small_disk(paths.private_dir(paths.data_dir() / "batches"), "size=64k,mode=0700") as d:
+        fill(d)
+        yield d
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -21,7 +21,7 @@ from skylift.core.engine import Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
 from skylift.entry.ipc import MAX_MESSAGE, Client
-from tests.conftest import Cli, Server, fill, make_files, status_json, wait_for
+from tests.conftest import Cli, Server, fill, make_files, small_disk, status_json, wait_for
 
 FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
@@ -108,17 +108,8 @@ def test_locked_queue_is_reported(cli: Cli, tmp_path: Path, configure) -> None:
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    if (
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True
-        ).returncode
-        != 0
-    ):
-        pytest.skip("mounting a small tmpfs needs root")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    with small_disk(mnt, "size=256k") as d:
+        yield d
 
 
 def test_full_disk_loses_nothing(
