@@ -218,6 +218,7 @@ def test_toolbar_pause_retry_and_clear(
 ) -> None:
     app = make_app()
     win = app.window
+    app.show_window()  # the toolbar is clicked in an open window
     engine = service.engine
     failed = _failed_job(qtbot, service, tmp_path)  # leaves the engine paused
     qtbot.waitUntil(lambda: win.act_pause.text() == "Resume all")
@@ -235,6 +236,31 @@ def test_toolbar_pause_retry_and_clear(
     win.act_clear.trigger()
     assert engine.jobs() == []
     qtbot.waitUntil(lambda: win.model.rowCount() == 0)
+
+
+def test_a_closed_window_leaves_its_numbers_until_it_is_shown(
+    qtbot: Any, make_app: MakeApp, service: EngineService, sftp_server: Any, tmp_path: Path
+) -> None:
+    """Closed to the tray, the window does not redo its summary on every flush of a
+    long upload; opened again, it shows the numbers of the moment."""
+    app = make_app()
+    win = app.window
+    assert not win.isVisible()
+    refreshed: list[bool] = []
+    redo = win.refresh_summary
+    win.refresh_summary = lambda: (refreshed.append(True), redo())[1]  # type: ignore[method-assign]
+    files = make_files(tmp_path, ["a.jpg", "b.jpg"], size=50_000)
+    service.engine.add_paths([str(f) for f in files])
+    qtbot.waitUntil(
+        lambda: [*states(service.engine).values()] == [JobState.DONE] * 2, timeout=60_000
+    )
+    with qtbot.waitSignal(service.engine.summaryChanged, timeout=5_000, raising=False):
+        pass  # the last flush has reached the window (or would have)
+    assert refreshed == []
+    app.show_window()
+    assert refreshed
+    assert win.summary_label.text() == "2 files uploaded"
+    assert win.tabs.tabText(Filter.DONE) == "Done (2)"
 
 
 def test_failed_tab_shows_only_failures(
@@ -275,6 +301,7 @@ def test_uploading_a_dropped_folder_for_real(
 ) -> None:
     app = make_app()
     win = app.window
+    app.show_window()  # files are dropped on an open window
     files = make_files(tmp_path / "Shoot", ["a.jpg", "b.jpg", "raw/c.cr3"], size=50_000)
     assert _drop(win, [QUrl.fromLocalFile(str(tmp_path / "Shoot"))])
     qtbot.waitUntil(lambda: len(service.engine.jobs()) == 3)

@@ -379,7 +379,7 @@ class QueueWindow(QMainWindow):
         sb.addWidget(self.summary_label, 1)
 
         self._drop_hint = False
-        engine.summaryChanged.connect(self.refresh_summary)
+        engine.summaryChanged.connect(self._summary_changed)
         engine.problemChanged.connect(self._problem)
         # a bound method, so the connection ends with the window (a lambda would outlive it)
         engine.pausedChanged.connect(self._paused_changed)
@@ -754,6 +754,12 @@ class QueueWindow(QMainWindow):
 
     def _paused_changed(self, _paused: bool) -> None:
         self.refresh_summary()
+
+    def _summary_changed(self) -> None:
+        # closed to the tray, the window has no one to show its numbers to: showing it
+        # again refreshes them (showEvent), so a long upload costs it nothing meanwhile
+        if self.isVisible():
+            self.refresh_summary()
 
     def refresh_summary(self) -> None:
         counts = self.engine.counts()
