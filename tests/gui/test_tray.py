@@ -286,3 +286,27 @@ def test_a_tray_that_appears_later_is_picked_up(qtbot: Any, paused_service: Engi
         assert not app.tray_shown and app.window.isVisible()
     finally:
         app.cleanup()
+
+
+def test_tooltip_numbers_are_worked_out_at_most_once_a_second(
+    qtbot: Any, make_app: MakeApp, service: EngineService, sftp_server: Any, tmp_path: Path
+) -> None:
+    """A busy batch flushes four times a second; the tooltip's numbers, which it may
+    show once a second, are not even worked out in between, and catch up after."""
+    app = make_app()
+    worked: list[str] = []
+    work = app.tray.tooltip_text
+    app.tray.tooltip_text = lambda: (worked.append(work()), worked[-1])[1]  # type: ignore[method-assign]
+    app.tray.refresh()  # says "Ready for uploads" at once (or already has)
+    service.settings["bwlimit"] = "100k"
+    (f,) = make_files(tmp_path, ["a.jpg"], size=400_000)
+    service.engine.add_paths([str(f)])
+    qtbot.waitUntil(lambda: app.tray.state is TrayState.UPLOADING)  # a new state: at once
+    worked.clear()
+    for _ in range(20):
+        service.engine.summaryChanged.emit()  # twenty flushes within the same second
+    n = len(worked)
+    assert n <= 1
+    qtbot.waitUntil(lambda: len(worked) > n, timeout=5_000)  # the held-back update comes
+    assert app.tray.icon.toolTip() == worked[-1]
+    service.engine.cancel([j.id for j in service.engine.jobs()])

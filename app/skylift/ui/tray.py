@@ -149,14 +149,15 @@ class Tray(QObject):
         if force_icon or new_state or dark != self._dark:
             self.state, self._dark = state, dark
             self.icon.setIcon(tray_icon(state, dark))
-        text = self.tooltip_text()
-        if text == self._tooltip:
-            return
-        # a new state is said at once; numbers ticking along at most once a second
+        # a new state is said at once; numbers ticking along at most once a second, and
+        # not even worked out more often (a busy batch changes them four times a second)
         wait = self._tooltip_at + TOOLTIP_INTERVAL_S - time.monotonic()
         if wait > 0 and not (force_icon or new_state):
             if not self._tooltip_timer.isActive():
                 self._tooltip_timer.start(int(wait * 1000) + 1)
+            return
+        text = self.tooltip_text()
+        if text == self._tooltip:
             return
         self._tooltip, self._tooltip_at = text, time.monotonic()
         self.icon.setToolTip(text)
