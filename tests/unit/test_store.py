@@ -564,6 +564,23 @@ def test_upgrade_backs_up_first_and_keeps_the_jobs(tmp_path: Path) -> None:
     old.close()
 
 
+def test_counts_read_an_index_alone_in_new_and_upgraded_queues(
+    store: Store, tmp_path: Path
+) -> None:
+    """counts() runs after every flush of a busy batch: it must not visit every job of
+    a long history, in a new queue or in one an older Skylift wrote."""
+    upgraded = Store(_v1_queue_with_a_job(tmp_path))
+    try:
+        for s in (store, upgraded):
+            plan = " ".join(
+                r[-1] for r in s._db.execute(f"EXPLAIN QUERY PLAN {store_module.COUNTS_QUERY}")
+            )
+            assert "COVERING INDEX jobs_live" in plan
+        assert upgraded.counts()["done"] == 1
+    finally:
+        upgraded.close()
+
+
 def test_a_failed_upgrade_leaves_the_queue_as_it_was(tmp_path: Path, monkeypatch) -> None:
     db = _v1_queue_with_a_job(tmp_path)
     good = store_module._MIGRATIONS[2]
