@@ -135,6 +135,33 @@ def test_a_wait_since_the_hand_over_hears_only_what_changed_after_it(
     client.close()
 
 
+def test_a_wait_since_the_hand_over_hears_of_a_file_already_uploaded(
+    qtbot: Any,
+    tmp_path: Path,
+    service: EngineService,
+    sftp_server: Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Handed over again, an uploaded file ends at once ("unchanged"): that end is
+    news to the client, which would otherwise sit out a whole wait for it."""
+    from skylift.entry import waiters
+
+    monkeypatch.setattr(waiters, "WAIT_MAX_S", 600.0)  # only news answers it here
+    (f,) = make_files(tmp_path / "Set", ["a.jpg"])
+    service.engine.resume()
+    client = Client()
+    assert client.connect()
+    first = ask(qtbot, client, "upload", paths=[str(f)])
+    qtbot.waitUntil(
+        lambda: service.engine.jobs(first["ids"])[0].state is JobState.DONE, timeout=30_000
+    )
+    again = ask(qtbot, client, "upload", paths=[str(f)])
+    reply = ask(qtbot, client, "wait", ids=again["ids"], since=again["seq"])
+    assert [(j["id"], j["state"]) for j in reply["jobs"]] == [(again["ids"][0], "done")]
+    assert sftp_server.file("W/a.jpg").read_bytes() == f.read_bytes()
+    client.close()
+
+
 def test_a_change_between_two_waits_is_not_missed(
     qtbot: Any, tmp_path: Path, service: EngineService
 ) -> None:

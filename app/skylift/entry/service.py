@@ -11,11 +11,13 @@ from PySide6.QtCore import QObject
 
 from skylift.core.engine import Engine, clear_leftovers
 from skylift.core.settings import Settings
-from skylift.core.store import Store
+from skylift.core.store import JobState, Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
 from skylift.entry.waiters import Waiters, jobs_reply
 from skylift.entry.warmup import VersionWarmup
+
+_ENDED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 if TYPE_CHECKING:
     from skylift.core.hotfolders import HotFolders
@@ -95,6 +97,7 @@ class EngineService(QObject):
         if cmd == "upload" and msg.get("files") and not msg.get("to") and self.on_files:
             return self.on_files(list(msg.get("paths", [])), msg.get("cwd"))
         if cmd == "upload":
+            before = self.waiters.seq
             try:
                 result = e.add_paths(
                     msg.get("paths", []), msg.get("to"), msg.get("cwd"), start_now=True
@@ -110,7 +113,9 @@ class EngineService(QObject):
                 "ok": True,
                 "ids": ids,
                 "destination": msg.get("to") or self.settings.destination_root,
-                "seq": self.waiters.seq,  # a "wait" since this hears only what comes next
+                # a "wait" since this hears only what comes next; but a job that ended
+                # at once (already uploaded) must still be news to it
+                "seq": before if any(j.state in _ENDED for j in result.jobs) else self.waiters.seq,
                 "added": result.added,
                 "rejected": [[r.path, r.reason, r.missing] for r in result.rejected],
             }
