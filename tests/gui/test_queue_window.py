@@ -64,15 +64,23 @@ def _failed_job(qtbot: Any, service: EngineService, tmp_path: Path) -> int:
     return job.id
 
 
-def test_retry_button_on_a_failed_row_requeues_it(
+def _failed_row_in_open_window(
     qtbot: Any, make_app: MakeApp, service: EngineService, tmp_path: Path
-) -> None:
+) -> tuple[SkyliftApp, int]:
     app = make_app()
     job_id = _failed_job(qtbot, service, tmp_path)
     win = app.window
     win.show_normal()
     qtbot.waitExposed(win)
     qtbot.waitUntil(lambda: cell(win, job_id, Col.STATUS) == "The file no longer exists.")
+    return app, job_id
+
+
+def test_retry_button_on_a_failed_row_requeues_it(
+    qtbot: Any, make_app: MakeApp, service: EngineService, tmp_path: Path
+) -> None:
+    app, job_id = _failed_row_in_open_window(qtbot, make_app, service, tmp_path)
+    win = app.window
     (gone,) = make_files(tmp_path, ["vanished.jpg"])  # the photographer puts it back
     with qtbot.waitSignal(service.engine.jobsChanged):
         click_row_button(qtbot, win, job_id)
@@ -364,6 +372,38 @@ def test_a_drop_the_queue_cannot_take_says_so_and_queues_nothing(
         "another program; close it and try again."
     )
     assert paused_service.engine.jobs() == []
+
+
+def test_a_retry_the_queue_cannot_take_says_so_and_changes_nothing(
+    qtbot: Any, make_app: MakeApp, service: EngineService, tmp_path: Path
+) -> None:
+    """Retry on a row, and Retry failed in the tray, while another program holds the
+    queue: each click is answered, the job stays failed, and works once it is free."""
+    app, job_id = _failed_row_in_open_window(qtbot, make_app, service, tmp_path)
+    win = app.window
+    balloons: list[tuple[str, str]] = []
+    app.tray.show_message = lambda title, body, warning=False: balloons.append((title, body))  # type: ignore[method-assign]
+    service.store._db.execute("PRAGMA busy_timeout = 100")  # not the usual 5 s of patience
+    holder = sqlite3.connect(service.store.path)  # another program holds the queue
+    holder.execute("BEGIN EXCLUSIVE")
+    locked = (
+        f"The upload queue {service.store.path} is locked by another program; close it and "
+        "try again."
+    )
+    try:
+        click_row_button(qtbot, win, job_id)
+        assert win.message_banner.isVisible()
+        assert win.message_banner.text == f"Nothing was changed. {locked}"
+        app.tray.update_menu()  # as opening the menu does
+        assert app.tray.act_retry.isEnabled()
+        app.tray.act_retry.trigger()
+        assert balloons == [("Nothing was retried", locked)]
+    finally:
+        holder.rollback()
+        holder.close()
+    assert states(service.engine)[job_id] is JobState.FAILED
+    click_row_button(qtbot, win, job_id)
+    assert states(service.engine)[job_id] is JobState.QUEUED
 
 
 def test_a_drop_goes_to_the_preset_chosen_in_the_destination_bar(

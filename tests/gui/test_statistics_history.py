@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,34 @@ def test_history_searches_exports_and_clears(
     assert page.count_label.text() == "No finished uploads yet"
     assert paused_service.engine.counts()["failed"] == 0  # gone from the queue too
     qtbot.waitUntil(lambda: app.window.tabs.tabText(int(Filter.FAILED)) == "Failed")
+
+
+def test_clearing_a_history_the_queue_cannot_change_says_so(
+    qtbot: Any, make_app: MakeApp, paused_service: EngineService
+) -> None:
+    store = paused_service.store
+    _finished(store, ["wedding-1.jpg", "wedding-2.jpg"], JobState.DONE)
+    app = make_app()
+    app.show_window()
+    _click_tab(qtbot, app, "History")
+    page = app.window.history_page
+    assert page.model.rowCount() == 2
+    store._db.execute("PRAGMA busy_timeout = 100")  # not the usual 5 s of patience
+    holder = sqlite3.connect(store.path)  # another program holds the queue
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        page.confirm_clear()
+        page.clear_confirm.click()
+    finally:
+        holder.rollback()
+        holder.close()
+    assert page.last_message == (
+        f"The history was not cleared. The upload queue {store.path} is locked by another "
+        "program; close it and try again."
+    )
+    assert app.window.message_banner.text == page.last_message
+    assert page.model.rowCount() == 2
+    assert len(store.jobs()) == 2
 
 
 def test_history_loads_a_long_history_a_page_at_a_time(

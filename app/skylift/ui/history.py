@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import os
 import posixpath
+import sqlite3
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from skylift.core.engine import ALREADY_UPLOADED, Engine
 from skylift.core.history_export import local_time, write_csv
-from skylift.core.store import Job, JobState
+from skylift.core.store import Job, JobState, explain
 from skylift.core.verify import describe
 from skylift.ui import format as fmt
 from skylift.ui.job_table import LEFT, AnyIndex, JobTable
@@ -382,6 +383,10 @@ class HistoryPage(QWidget):
     def _clear_answered(self, button: Any) -> None:
         box, self.confirm_box = self.confirm_box, None
         if box is not None and button is self.clear_confirm:
-            gone = self.engine.clear_history()
+            try:
+                gone = self.engine.clear_history()
+            except sqlite3.Error as e:
+                self._tell(f"The history was not cleared. {explain(self.engine.store.path, e)}")
+                return
             self.reload()
             self._tell(f"Cleared {fmt.count(len(gone), 'upload')} from the history.")

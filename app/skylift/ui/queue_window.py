@@ -407,12 +407,14 @@ class QueueWindow(QMainWindow):
         self.act_pause.setShortcut(QKeySequence("Ctrl+P"))
         self.act_pause.triggered.connect(self.toggle_pause)
         self.act_retry_failed = QAction(_theme_icon("view-refresh"), "Retry all failed", self)
-        self.act_retry_failed.triggered.connect(self.engine.retry_all_failed)
+        self.act_retry_failed.triggered.connect(
+            lambda: self.change_queue(self.engine.retry_all_failed)
+        )
         self.act_clear = QAction(_theme_icon("edit-clear-history"), "Clear finished", self)
         self.act_clear.setToolTip(
             "Hide uploaded and cancelled files from this list; the History tab keeps them"
         )
-        self.act_clear.triggered.connect(self.engine.clear_finished)
+        self.act_clear.triggered.connect(lambda: self.change_queue(self.engine.clear_finished))
         self.act_settings = QAction(_theme_icon("configure"), "Settings…", self)
         self.act_settings.setShortcut(QKeySequence("Ctrl+,"))
         self.act_settings.triggered.connect(self.settingsRequested)
@@ -426,12 +428,18 @@ class QueueWindow(QMainWindow):
         # row actions: context menu and keys
         self.act_retry = QAction("Retry", self)
         self.act_retry.setShortcut(QKeySequence("Ctrl+R"))
-        self.act_retry.triggered.connect(lambda: self.engine.retry(self.selected_ids()))
+        self.act_retry.triggered.connect(
+            lambda: self.change_queue(self.engine.retry, self.selected_ids())
+        )
         self.act_cancel = QAction("Cancel", self)
-        self.act_cancel.triggered.connect(lambda: self.engine.cancel(self.selected_ids()))
+        self.act_cancel.triggered.connect(
+            lambda: self.change_queue(self.engine.cancel, self.selected_ids())
+        )
         self.act_remove = QAction("Remove from list", self)
         self.act_remove.setShortcut(QKeySequence.StandardKey.Delete)
-        self.act_remove.triggered.connect(lambda: self.engine.remove(self.selected_ids()))
+        self.act_remove.triggered.connect(
+            lambda: self.change_queue(self.engine.remove, self.selected_ids())
+        )
         self.act_open_folder = QAction("Open containing folder", self)
         self.act_open_folder.triggered.connect(self.open_containing_folder)
         self.act_copy_dest = QAction("Copy destination", self)
@@ -623,9 +631,19 @@ class QueueWindow(QMainWindow):
 
     def _row_action(self, job_id: int, action: str) -> None:
         if action == "retry":
-            self.engine.retry([job_id])
+            self.change_queue(self.engine.retry, [job_id])
         elif action == "cancel":
-            self.engine.cancel([job_id])
+            self.change_queue(self.engine.cancel, [job_id])
+
+    def change_queue(self, change: Callable[..., object], *args: object) -> None:
+        """A person's change to the queue (retry, cancel, remove, clear). When the queue
+        cannot be written (a full disk, locked by another program), say that nothing
+        changed, rather than leaving the click without an answer."""
+        try:
+            change(*args)
+        except sqlite3.Error as e:
+            text = explain(self.engine.store.path, e)
+            self.show_message(f"Nothing was changed. {text}", Tone.ERROR, timeout_ms=0)
 
     def selected_ids(self) -> list[int]:
         sel = self.view.selectionModel()

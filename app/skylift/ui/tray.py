@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -9,6 +10,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from skylift.core.engine import Engine
+from skylift.core.store import explain
 from skylift.ui import status
 from skylift.ui.icons import TrayState, app_icon, panel_is_dark, tray_icon
 from skylift.ui.queue_model import QueueModel
@@ -53,7 +55,7 @@ class Tray(QObject):
         self.act_pause = QAction("&Pause all", self.menu)
         self.act_pause.triggered.connect(self._toggle_pause)
         self.act_retry = QAction("Retry &failed", self.menu)
-        self.act_retry.triggered.connect(self.engine.retry_all_failed)
+        self.act_retry.triggered.connect(self._retry_failed)
         self.act_settings = QAction("&Settings…", self.menu)
         self.act_settings.triggered.connect(self.openSettings)
         self.act_quit = QAction("&Quit", self.menu)
@@ -116,6 +118,13 @@ class Tray(QObject):
             bool(self.engine.settings["enabled"]),
         ) + health_line(state, self.engine.health_ok, self.engine.health_message, self.model)
         return f"{text}\n{self.notice}" if self.notice else text
+
+    def _retry_failed(self) -> None:
+        try:
+            self.engine.retry_all_failed()
+        except sqlite3.Error as e:  # a full disk: the click gets an answer all the same
+            body = explain(self.engine.store.path, e)
+            self.show_message("Nothing was retried", body, warning=True)
 
     def _health_note(self, title: str, body: str) -> None:
         self.last_message = "health" if title == HEALTH_TITLE else "failures"
