@@ -102,7 +102,9 @@ def test_a_wait_is_answered_when_one_of_its_jobs_changes(
     ids = queue(qtbot, client, tmp_path / "Set")
     first = ask(qtbot, client, "wait", ids=ids)  # no "since": every job, at once
     assert sorted(j["id"] for j in first["jobs"]) == sorted(ids)
-    assert {j["state"] for j in first["jobs"]} == {"queued"}
+    # not ended yet: each comes with its progress only, however many there are
+    assert {tuple(j) for j in first["jobs"]} == {("id", "state", "size", "bytes")}
+    assert {(j["state"], j["size"], j["bytes"]) for j in first["jobs"]} == {("queued", 1000, 0)}
 
     later = Asked(client, "wait", ids=ids, since=first["seq"])
     qtbot.waitUntil(lambda: service.waiters.pending() == 1, timeout=10_000)
@@ -110,6 +112,9 @@ def test_a_wait_is_answered_when_one_of_its_jobs_changes(
     qtbot.waitUntil(later.answered, timeout=10_000)
     assert later.reply is not None and later.reply["ok"]
     assert [(j["id"], j["state"]) for j in later.reply["jobs"]] == [(ids[1], "cancelled")]
+    (ended,) = later.reply["jobs"]  # ended: the whole row, for the follower to print
+    assert ended["path"] == str(tmp_path / "Set" / "b.jpg")
+    assert ended["destination"] == "loop:/W/Set/b.jpg"
     assert later.reply["seq"] > first["seq"]
     assert service.waiters.pending() == 0
     client.close()

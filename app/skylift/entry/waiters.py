@@ -4,7 +4,9 @@ Instead of asking for all its jobs several times a second, ``skylift upload --wa
 sends ``{"cmd": "wait", "ids": [...], "since": SEQ}`` and gets the answer once one of
 those jobs has changed after ``SEQ`` (its state, or its progress), or after at most
 ``WAIT_MAX_S`` with nothing new. The answer is that of "jobs", for the changed jobs
-only, plus ``seq`` to send back next time; a "wait" without ``since``, or one that
+only (those still queued or uploading cut down to their progress: a follower prints a
+file once it has ended, and 1,000 files turning 'uploading' at once need no more),
+plus ``seq`` to send back next time; a "wait" without ``since``, or one that
 waited ``WAIT_MAX_S``, gets every job asked for. Changes are counted from the
 engine's own (batched) signals, so a change that happens between two requests is
 not missed: the next request sees that the job changed after the ``seq`` it brings.
@@ -29,6 +31,8 @@ from skylift.entry.ipc import Reply
 WAIT_MAX_S = 1.0  # an answer at least this often, so the client can tell it is alive
 CHECK_MS = 250
 KEEP_S = 60.0
+ENDED = frozenset({"done", "failed", "cancelled"})
+UNDER_WAY_KEYS = ("id", "state", "size", "bytes")  # what a job not yet ended is sent with
 
 
 @dataclass
@@ -102,6 +106,9 @@ class Waiters(QObject):
 
     def _answer(self, ids: list[int]) -> dict[str, Any]:
         answer = jobs_reply(self.engine, ids)
+        answer["jobs"] = [
+            j if j["state"] in ENDED else {k: j[k] for k in UNDER_WAY_KEYS} for j in answer["jobs"]
+        ]
         answer["seq"] = self.seq
         return answer
 
