@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from skylift.core.engine import Engine, clear_leftovers
 from skylift.core.settings import Settings
@@ -52,7 +52,10 @@ class EngineService(QObject):
         self.waiters = Waiters(self.engine, self)
         self.server.deferred = self.waiters.wait
         self.server.listen()
-        self.hints = PlatformHints(self.engine, self)
+        # the platform's hints only make recovery quicker: loading its network backend
+        # (about 6 ms) waits for the event loop, after this process's first batch started
+        self.hints: PlatformHints | None = None
+        QTimer.singleShot(0, self, self._listen_to_platform)
         self.hot_folders: HotFolders | None = None
         if watch:  # only the desktop app watches folders
             from skylift.core.hotfolders import HotFolders
@@ -63,8 +66,14 @@ class EngineService(QObject):
         # `skylift FILE...` with no --to: the desktop app queues such files as a drop
         self.on_files: Callable[[list[str], str | None], dict[str, Any]] | None = None
         self.external_ids: set[int] = set()
+        self._closed = False
+
+    def _listen_to_platform(self) -> None:
+        if self.hints is None and not self._closed:
+            self.hints = PlatformHints(self.engine, self)
 
     def close(self) -> None:
+        self._closed = True
         if self.hot_folders is not None:
             self.hot_folders.stop()
         self.waiters.close()
