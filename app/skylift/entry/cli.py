@@ -565,7 +565,7 @@ def _follow_remote(client: Any, ids: list[int], since: int | None = None) -> int
     if none does within the wait, all of them): not 1,000 rows the client knows are
     queued, while their upload starts."""
     from skylift.entry.ipc_client import IpcError
-    from skylift.entry.progress import ProgressPrinter, poll_until
+    from skylift.entry.progress import FINISHED, ProgressPrinter, poll_until
 
     printer = ProgressPrinter()
     rows: dict[int, dict[str, Any]] = {}
@@ -581,7 +581,7 @@ def _follow_remote(client: Any, ids: list[int], since: int | None = None) -> int
             return True
         for j in reply["jobs"]:
             rows[j["id"]] = j
-        pending = [i for i in pending if rows.get(i, {}).get("state") not in _FINISHED]
+        pending = [i for i in pending if rows.get(i, {}).get("state") not in FINISHED]
         printer.update(rows.values(), reply.get("speed", 0.0), reply["jobs"])
         if reply.get("problem"):
             state["problem"] = reply["problem"]
@@ -600,9 +600,6 @@ def _follow_remote(client: Any, ids: list[int], since: int | None = None) -> int
 
         raise RcloneError(state["problem"])
     return OK if all(r["state"] == "done" for r in rows.values()) else FAILED
-
-
-_FINISHED = ("done", "failed", "cancelled")
 
 
 def _news(client: Any, pending: list[int], state: dict[str, Any]) -> dict[str, Any]:

@@ -11,13 +11,12 @@ from PySide6.QtCore import QObject, QTimer
 
 from skylift.core.engine import Engine, clear_leftovers
 from skylift.core.settings import Settings
-from skylift.core.store import JobState, Store
+from skylift.core.store import Store
 from skylift.entry.ipc import EngineLock, Server
 from skylift.entry.platform_hints import PlatformHints
+from skylift.entry.progress import FINISHED
 from skylift.entry.waiters import Waiters, jobs_reply
 from skylift.entry.warmup import VersionWarmup
-
-_ENDED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 if TYPE_CHECKING:
     from skylift.core.hotfolders import HotFolders
@@ -114,6 +113,9 @@ class EngineService(QObject):
             except ValueError as err:
                 return {"ok": False, "error": str(err)}
             ids = [j.id for j in result.jobs]
+            # a "wait" since the answer's seq hears only what comes next; but a job that
+            # ended at once (already uploaded) must still be news to it
+            ended_at_once = any(j.state.value in FINISHED for j in result.jobs)
             e.kick(0)  # the request brought all its files: no need to wait for more
             self.external_ids.update(ids)
             if msg.get("files") and self.on_show:
@@ -122,9 +124,7 @@ class EngineService(QObject):
                 "ok": True,
                 "ids": ids,
                 "destination": msg.get("to") or self.settings.destination_root,
-                # a "wait" since this hears only what comes next; but a job that ended
-                # at once (already uploaded) must still be news to it
-                "seq": before if any(j.state in _ENDED for j in result.jobs) else self.waiters.seq,
+                "seq": before if ended_at_once else self.waiters.seq,
                 "added": result.added,
                 "rejected": [[r.path, r.reason, r.missing] for r in result.rejected],
             }

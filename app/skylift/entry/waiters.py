@@ -27,11 +27,11 @@ from PySide6.QtCore import QObject, QTimer
 
 from skylift.core.engine import Engine
 from skylift.entry.ipc import Reply
+from skylift.entry.progress import FINISHED
 
 WAIT_MAX_S = 1.0  # an answer at least this often, so the client can tell it is alive
 CHECK_MS = 250
 KEEP_S = 60.0
-ENDED = frozenset({"done", "failed", "cancelled"})
 UNDER_WAY_KEYS = ("id", "state", "size", "bytes")  # what a job not yet ended is sent with
 
 
@@ -107,7 +107,8 @@ class Waiters(QObject):
     def _answer(self, ids: list[int]) -> dict[str, Any]:
         answer = jobs_reply(self.engine, ids)
         answer["jobs"] = [
-            j if j["state"] in ENDED else {k: j[k] for k in UNDER_WAY_KEYS} for j in answer["jobs"]
+            j if j["state"] in FINISHED else {k: j[k] for k in UNDER_WAY_KEYS}
+            for j in answer["jobs"]
         ]
         answer["seq"] = self.seq
         return answer
