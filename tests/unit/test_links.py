@@ -89,6 +89,20 @@ def test_common_folder_of_a_batch() -> None:
     assert links.common_folder([]) is None
 
 
+def test_one_destination_per_folder_keeps_every_folder_and_remote() -> None:
+    many = [f"d:/P/Smith/IMG_{i}.jpg" for i in range(1000)]
+    assert links.one_per_folder(many) == ["d:/P/Smith/IMG_0.jpg"]
+    mixed = ["a:x.jpg", "b:y.jpg", "a:z.jpg", "r:/A/x.jpg", "r:/A/sub/y.jpg", "r:/a.jpg"]
+    assert links.one_per_folder(mixed) == [
+        "a:x.jpg",
+        "b:y.jpg",
+        "r:/A/x.jpg",
+        "r:/A/sub/y.jpg",
+        "r:/a.jpg",
+    ]
+    assert links.common_folder(["a:x.jpg", "b:y.jpg"]) is None
+
+
 def test_targets_try_the_folder_then_a_single_file() -> None:
     assert links.targets_for([(7, "s3:b/W/a.jpg")]) == [
         Target("s3:b/W", (7,), True),

@@ -10,7 +10,7 @@ from skylift.core.store import Job, JobState
 from skylift.ui import format as fmt
 from skylift.ui import status
 from skylift.ui.icons import TrayState
-from skylift.ui.notifications import common_destination, compose
+from skylift.ui.notifications import Ended, common_destination, compose
 from skylift.ui.status import Summary
 
 
@@ -193,6 +193,31 @@ def test_each_kind_can_be_switched_off() -> None:
     note = compose(done + failed, notify_failed=False)
     assert note is not None and note.title == "1 photo uploaded to d:/P"
     assert compose([_job(3, "c.jpg", "d:/P/c.jpg", JobState.CANCELLED)]) is None
+
+
+def test_a_notification_from_rows_read_as_dicts_is_the_same_as_from_jobs() -> None:
+    """The app composes from light views of the ended jobs (a batch of 10,000 photos
+    would otherwise build 10,000 Jobs and Paths); what it says must not change."""
+    reason = "The file no longer exists."
+    batches = [
+        [_job(i, f"IMG_{i}.jpg", f"dropbox:/P/Smith/IMG_{i}.jpg", JobState.DONE) for i in range(5)],
+        [
+            _job(1, "a.jpg", "nas:/Clients/Smith/a.jpg", JobState.DONE),
+            _job(2, "b.txt", "nas:/Clients/Smith/sub/b.txt", JobState.DONE),
+            _job(3, "c.jpg", "nas:/Clients/Smith/c.jpg", JobState.FAILED, reason),
+        ],
+        [_job(4, "d.jpg", "s3:bucket/W/d.jpg", JobState.FAILED, reason)],
+        [
+            _job(5, "e.jpg", "a:/x/e.jpg", JobState.DONE),
+            _job(6, "f.jpg", "b:/y/f.jpg", JobState.DONE),
+        ],
+    ]
+    for jobs in batches:
+        views = [Ended.of(j.as_dict()) for j in jobs]
+        assert compose(views) == compose(jobs)
+        assert compose(views) is not None
+    (failed,) = [Ended.of(j.as_dict()) for j in batches[2]]
+    assert failed.name == "d.jpg"
 
 
 def test_the_tray_icon_variant_follows_the_panel(qapp: object) -> None:

@@ -90,9 +90,20 @@ def folder_of(destination: str) -> str:
     return f"{name}:{posixpath.dirname(path)}"
 
 
+def one_per_folder(destinations: Iterable[str]) -> list[str]:
+    """One of these destinations per remote folder, first seen first. What depends only
+    on the folder is then worked out once per folder, not once per file: a batch of
+    10,000 photos usually has one folder."""
+    seen: dict[tuple[str, str], str] = {}
+    for d in destinations:
+        name, _, path = d.partition(":")
+        seen.setdefault((name, path[: path.rfind("/") + 1]), d)
+    return list(seen.values())
+
+
 def common_folder(destinations: Iterable[str]) -> str | None:
     """The one folder that holds all these files, or None (several remotes, or none)."""
-    pairs = [split_remote(folder_of(d)) for d in destinations]
+    pairs = [split_remote(folder_of(d)) for d in one_per_folder(destinations)]
     names = {n for n, _p in pairs}
     if len(names) != 1:
         return None
