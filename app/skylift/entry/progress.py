@@ -59,7 +59,9 @@ class ProgressPrinter:
                 self._reported.add(j["id"])
                 self._clear()
                 if j["state"] == "done" and j.get("note") == "Already uploaded":
-                    print(f"unchanged {j['path']} (already at {j['destination']})", file=self.out)
+                    # Skylift's own record says so; the remote was not asked
+                    sent = f"sent to {j['destination']} before; not sent again"
+                    print(f"unchanged {j['path']} ({sent})", file=self.out)
                 elif j["state"] == "done":
                     checked = str(j.get("verified") or "")
                     how = ""
