@@ -34,7 +34,7 @@ from skylift.core import verify as remote_check
 from skylift.core.bandwidth import BandwidthSampler
 from skylift.core.messages import is_network, plain
 from skylift.core.planner import Planned, Rejected, plan
-from skylift.core.runner import RcloneRun
+from skylift.core.runner import LOG_PREFIX, LOG_SUFFIX, RcloneRun
 from skylift.core.settings import Settings
 from skylift.core.store import ACTIVE, Job, JobState, Store
 
@@ -673,7 +673,7 @@ class Engine(QObject):
                 )
                 names = {_leaf(first_job.destination): first_job.id}
             else:
-                list_file = _write_list("batch-", (r.rel for _, r in group))
+                list_file = _write_list(_BATCH_LIST, (r.rel for _, r in group))
                 argv = rclone_args.copy_batch(
                     rclone, first_roots.source, first_roots.dest, list_file, opts, files=len(group)
                 )
@@ -938,7 +938,7 @@ class Engine(QObject):
             self._not_checked(unlisted, after_upload, "its name has a line break.")
         for (source, dest), group in groups.items():
             try:
-                list_file = _write_list("check-", (r.rel for _, r in group))
+                list_file = _write_list(_CHECK_LIST, (r.rel for _, r in group))
             except OSError as e:  # a full disk: say so rather than leave them checking
                 self._not_checked([j.id for j, _ in group], after_upload, f"{_unwritable(e)}.")
                 continue
@@ -1459,6 +1459,10 @@ def _is_file(path: str) -> bool:
     return _file_stat(path) is not None
 
 
+# the file lists the engine writes for rclone's --files-from-raw: an upload's, a check's
+_BATCH_LIST, _CHECK_LIST, _LIST_SUFFIX = "batch-", "check-", ".list"
+
+
 def _batches() -> Path:
     """Where rclone's file lists and logs go (made private by ``_batch_dir``)."""
     return paths.data_dir() / "batches"
@@ -1470,7 +1474,7 @@ def _batch_dir() -> str:
 
 def _write_list(prefix: str, names: Iterable[str]) -> str:
     """A private file listing ``names`` for rclone's --files-from-raw; its path."""
-    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".list", dir=_batch_dir())
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=_LIST_SUFFIX, dir=_batch_dir())
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(rclone_args.files_list(names))
@@ -1495,7 +1499,7 @@ def _no_room(e: OSError) -> str:
 
 
 # what the engine writes into the batches folder: rclone's file lists and its stderr
-_LEFTOVERS = (("batch-", ".list"), ("check-", ".list"), ("rclone-", ".log"))
+_LEFTOVERS = ((_BATCH_LIST, _LIST_SUFFIX), (_CHECK_LIST, _LIST_SUFFIX), (LOG_PREFIX, LOG_SUFFIX))
 
 
 def clear_leftovers() -> int:

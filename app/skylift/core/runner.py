@@ -25,6 +25,7 @@ from skylift.core.messages import redact
 log = logging.getLogger(__name__)
 rclone_log = logging.getLogger("skylift.rclone")
 
+LOG_PREFIX, LOG_SUFFIX = "rclone-", ".log"  # how its stderr file is named
 MAX_LINE = 1 << 20  # a longer line without a newline is cut, never buffered forever
 READ_MS = 100  # output is read in bursts: one parse and one signal for many lines
 _SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
@@ -68,7 +69,7 @@ class RcloneRun(QObject):
         self._proc.setProcessEnvironment(qenv)
         self._proc.setStandardInputFile(QProcess.nullDevice())
         self._proc.setStandardOutputFile(QProcess.nullDevice())
-        fd, self._err_path = tempfile.mkstemp(prefix="rclone-", suffix=".log", dir=folder)
+        fd, self._err_path = tempfile.mkstemp(prefix=LOG_PREFIX, suffix=LOG_SUFFIX, dir=folder)
         os.close(fd)  # made 0600; QProcess opens it again for rclone, keeping that mode
         self._proc.setStandardErrorFile(self._err_path)
         self._err: BinaryIO | None = open(self._err_path, "rb")  # noqa: SIM115 (closed at the end)
