@@ -11,6 +11,7 @@ import contextlib
 import gc
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 import time
@@ -305,6 +306,19 @@ def small_disk(folder: Path, options: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@contextlib.contextmanager
+def queue_held(queue_file: Path) -> Iterator[None]:
+    """Another program holds the upload queue (an exclusive SQLite transaction) for as
+    long as the block runs."""
+    holder = sqlite3.connect(queue_file)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
 
 
 @pytest.fixture

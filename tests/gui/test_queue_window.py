@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from skylift.entry.service import EngineService
 from skylift.ui.app import SkyliftApp
 from skylift.ui.queue_model import ACTION_ROLE, Col, Filter
 from skylift.ui.queue_window import subfolder_parts
-from tests.conftest import make_files
+from tests.conftest import make_files, queue_held
 from tests.gui.conftest import cell, click_row_button, states, visible_ids
 
 MakeApp = Callable[..., SkyliftApp]
@@ -359,14 +358,9 @@ def test_a_drop_the_queue_cannot_take_says_so_and_queues_nothing(
 ) -> None:
     win = make_app(tray=False).window
     make_files(tmp_path / "Shoot", ["a.jpg"])
-    holder = sqlite3.connect(paused_service.store.path)  # another program holds the queue
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with queue_held(paused_service.store.path):
         assert _drop(win, [QUrl.fromLocalFile(str(tmp_path / "Shoot"))])
         qtbot.waitUntil(win.message_banner.isVisible, timeout=30_000)  # queued just after
-    finally:
-        holder.rollback()
-        holder.close()
     assert win.message_banner.text == (
         f"Nothing was queued. The upload queue {paused_service.store.path} is locked by "
         "another program; close it and try again."
@@ -384,13 +378,11 @@ def test_a_retry_the_queue_cannot_take_says_so_and_changes_nothing(
     balloons: list[tuple[str, str]] = []
     app.tray.show_message = lambda title, body, warning=False: balloons.append((title, body))  # type: ignore[method-assign]
     service.store._db.execute("PRAGMA busy_timeout = 100")  # not the usual 5 s of patience
-    holder = sqlite3.connect(service.store.path)  # another program holds the queue
-    holder.execute("BEGIN EXCLUSIVE")
     locked = (
         f"The upload queue {service.store.path} is locked by another program; close it and "
         "try again."
     )
-    try:
+    with queue_held(service.store.path):
         click_row_button(qtbot, win, job_id)
         assert win.message_banner.isVisible()
         assert win.message_banner.text == f"Nothing was changed. {locked}"
@@ -398,9 +390,6 @@ def test_a_retry_the_queue_cannot_take_says_so_and_changes_nothing(
         assert app.tray.act_retry.isEnabled()
         app.tray.act_retry.trigger()
         assert balloons == [("Nothing was retried", locked)]
-    finally:
-        holder.rollback()
-        holder.close()
     assert states(service.engine)[job_id] is JobState.FAILED
     click_row_button(qtbot, win, job_id)
     assert states(service.engine)[job_id] is JobState.QUEUED

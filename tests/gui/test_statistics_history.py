@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from skylift.ui.icons import TrayState
 from skylift.ui.notifications import SHARE_HINT, Note
 from skylift.ui.queue_model import Filter
 from skylift.ui.tray_health import HEALTH_TITLE, PILE_UP
-from tests.conftest import free_port, make_files
+from tests.conftest import free_port, make_files, queue_held
 from tests.gui.conftest import states
 
 MakeApp = Callable[..., SkyliftApp]
@@ -144,14 +143,9 @@ def test_clearing_a_history_the_queue_cannot_change_says_so(
     page = app.window.history_page
     assert page.model.rowCount() == 2
     store._db.execute("PRAGMA busy_timeout = 100")  # not the usual 5 s of patience
-    holder = sqlite3.connect(store.path)  # another program holds the queue
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with queue_held(store.path):
         page.confirm_clear()
         page.clear_confirm.click()
-    finally:
-        holder.rollback()
-        holder.close()
     assert page.last_message == (
         f"The history was not cleared. The upload queue {store.path} is locked by another "
         "program; close it and try again."

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import socket
-import sqlite3
 import stat
 import subprocess
 import threading
@@ -21,7 +20,16 @@ from skylift.core.engine import Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
 from skylift.entry.ipc import MAX_MESSAGE, Client
-from tests.conftest import Cli, Server, fill, make_files, small_disk, status_json, wait_for
+from tests.conftest import (
+    Cli,
+    Server,
+    fill,
+    make_files,
+    queue_held,
+    small_disk,
+    status_json,
+    wait_for,
+)
 
 FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
@@ -93,13 +101,8 @@ def test_locked_queue_is_reported(cli: Cli, tmp_path: Path, configure) -> None:
     configure(remote="loop")
     Store().close()
     (f,) = make_files(tmp_path, ["a.jpg"])
-    holder = sqlite3.connect(Path(os.environ["XDG_DATA_HOME"]) / "skylift" / "queue.sqlite3")
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with queue_held(Path(os.environ["XDG_DATA_HOME"]) / "skylift" / "queue.sqlite3"):
         out = cli("upload", str(f), timeout=60)
-    finally:
-        holder.rollback()
-        holder.close()
     assert out.returncode == 2
     assert "locked by another program" in out.stderr
 
@@ -179,14 +182,9 @@ def test_a_batch_the_queue_cannot_record_does_not_start(
     engine.pause()
     files = make_files(tmp_path / "S", ["a.jpg", "b.jpg"])
     ids = [j.id for j in engine.add_paths([tmp_path / "S"]).jobs]
-    holder = sqlite3.connect(engine.store.path)  # another program holds the queue
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with queue_held(engine.store.path):
         engine.resume()  # the batch cannot be marked uploading (after 5 s of waiting)
         qtbot.waitUntil(lambda: bool(engine.problem), timeout=30_000)
-    finally:
-        holder.rollback()
-        holder.close()
     assert "could not save its upload queue" in engine.problem
     assert "(database is locked)" in engine.problem
     assert engine.processes_started == 0  # no rclone ran for files it could not record
