@@ -29,6 +29,11 @@ Sets: 1,000 files of 100 KB; 3 files of 50 MB; 10 files of 10 MB sent at the sam
                          without a GUI (benchmarks/_engine_host.py): the IPC path alone
 - skylift -> GUI         the same, handing over to the running desktop app (``skylift``),
                          under Xvfb with a system tray when available, else offscreen
+- floor: Python, exec    Skylift's Python starting and then becoming rclone with Skylift's
+                         command (benchmarks/_floor.py): what any Python launcher costs
+- floor: Python + Qt     Skylift's Python importing QtCore and running Skylift's command
+                         through QProcess, output unread: the least a headless Skylift
+                         built as the design says (rclone through QProcess) can cost
 
 With --study (default on), the 1,000-file set also runs ``rclone copy`` with
 ``--no-traverse`` and Skylift's command without it, to price the design's mandated
@@ -71,6 +76,7 @@ import _harness as h
 TRANSFERS = 4
 DEST = f"{h.REMOTE}:/up"
 MB = 1_000_000
+HERE = Path(__file__).resolve().parent
 IDLE_S = 2.0  # how long the running app is watched doing nothing after an upload
 
 
@@ -120,6 +126,8 @@ GUI = "skylift → GUI"
 NT_PLAIN = "rclone copy --no-traverse"
 SKY_NO_NT = "Skylift's args w/o --no-traverse"
 SKY_NT = "Skylift's args with --no-traverse"
+FLOOR_EXEC = "floor: Python, exec rclone"
+FLOOR_QT = "floor: Python + Qt, QProcess"
 SKYLIFT_VARIANTS = (HEADLESS, ENGINE, GUI)
 STUDY = (RCLONE_COPY, NT_PLAIN, SKY_NO_NT, RCLONE_SKY)
 
@@ -227,6 +235,20 @@ def v_rclone_sky(
     argv = _skylift_args(env, case, files, wd, no_traverse)
     g = h.run_group([argv], env.template.env(server), wd / "logs")
     return _check(g, _rclone_metrics(g))
+
+
+def v_floor(
+    env: Env, case: Case, files: list[Path], wd: Path, server: h.SftpServer, mode: str
+) -> Metrics:
+    """Skylift's rclone command behind the least a Python program must do (_floor.py)."""
+    argv = [
+        h.skylift_python(),
+        str(HERE / "_floor.py"),
+        mode,
+        *_skylift_args(env, case, files, wd, None),
+    ]
+    g = h.run_group([argv], env.template.env(server), wd / "logs")
+    return _check(g, {"wall": g.wall})
 
 
 def v_copyto(env: Env, case: Case, files: list[Path], wd: Path, server: h.SftpServer) -> Metrics:
@@ -424,6 +446,8 @@ def variants_for(case: Case, env: Env, study: bool, skip_naive: bool) -> dict[st
     v: dict[str, VariantFn] = {RCLONE_COPY: v_rclone_copy}
     if not case.concurrent:
         v[RCLONE_SKY] = v_rclone_sky
+        v[FLOOR_EXEC] = lambda e, c, f, w, s: v_floor(e, c, f, w, s, "exec")
+        v[FLOOR_QT] = lambda e, c, f, w, s: v_floor(e, c, f, w, s, "qt")
     if not skip_naive:
         v[COPYTO] = v_copyto
     v[HEADLESS] = v_headless
@@ -671,7 +695,7 @@ def _run(
     return results
 
 
-ORDER = (RCLONE_COPY, RCLONE_SKY, COPYTO, HEADLESS, ENGINE, GUI)
+ORDER = (RCLONE_COPY, RCLONE_SKY, FLOOR_EXEC, FLOOR_QT, COPYTO, HEADLESS, ENGINE, GUI)
 
 
 def _ok(m: Metrics) -> bool:
@@ -948,11 +972,14 @@ def _targets(summary: dict, results: dict, cases: list[Case]) -> list[list[str]]
         for name in (HEADLESS, GUI):
             s = summary.get(f"{c.key}/{name}")
             if s:
+                text = f"{h.fmt(s['ratio'])} (best run against best run: {h.fmt(s['best_ratio'])})"
+                floor = summary.get(f"{c.key}/{FLOOR_QT}")
+                if name == HEADLESS and floor:
+                    text += f"; {FLOOR_QT}: {h.fmt(floor['ratio'])}"
                 rows.append(
                     [
                         f"wall Skylift/rclone ≤ 1.05: {c.title}, {name}",
-                        f"{h.fmt(s['ratio'])} (best run against best run: "
-                        f"{h.fmt(s['best_ratio'])})",
+                        text,
                         verdict(s["ratio"], 1.05),
                     ]
                 )
