@@ -322,6 +322,11 @@ def test_uploading_a_dropped_folder_for_real(
     for f in files:
         rel = f.relative_to(tmp_path)
         assert sftp_server.file(f"Photos/{rel}").read_bytes() == f.read_bytes()
+    # the same folder again: nothing is sent, and the summary does not claim it was
+    assert _drop(win, [QUrl.fromLocalFile(str(tmp_path / "Shoot"))])
+    qtbot.waitUntil(lambda: len(service.engine.jobs()) == 6)
+    qtbot.waitUntil(lambda: "already" in win.summary_label.text())
+    assert win.summary_label.text() == "3 already uploaded, not sent again"
 
 
 def test_a_full_disk_is_said_in_the_window_and_the_drop_waits_for_room(

@@ -141,6 +141,19 @@ def test_summary_text() -> None:
     text = status.summary_text(TrayState.UPLOADING, s, {**C0, "queued": 3, "done": 1, "failed": 2})
     assert text == "1 of 4 uploaded · 1.5 MB of 4.0 MB · 1.0 MB/s · 2 s left · 2 failed"
     assert status.summary_text(TrayState.IDLE, Summary(), C0) == "Nothing to upload yet"
+    # files sent before and unchanged are not counted as uploaded, nor their bytes as sent
+    mixed = Summary(
+        total=4, finished=4, uploaded=2, skipped=2, bytes_total=2_000_000, bytes_done=2_000_000
+    )
+    assert status.summary_text(TrayState.IDLE, mixed, {**C0, "done": 4}) == (
+        "2 of 2 uploaded · 2 already uploaded, not sent again · 2.0 MB of 2.0 MB"
+    )
+    skipped = Summary(total=4, finished=4, skipped=4)
+    assert status.summary_text(TrayState.IDLE, skipped, {**C0, "done": 4}) == (
+        "4 already uploaded, not sent again"
+    )
+    going = Summary(total=5, finished=2, uploaded=1, skipped=1, active=3)
+    assert status.headline(TrayState.UPLOADING, going, {**C0, "queued": 3}) == "1 of 4"
     assert status.summary_text(TrayState.PAUSED, Summary(total=1, active=1), C0).startswith(
         "Paused · "
     )

@@ -307,7 +307,7 @@ class QueueModel(JobTable):
         return self._summary
 
     def _compute_summary(self) -> Summary:
-        total = finished = uploaded = failed = active = 0
+        total = finished = uploaded = skipped = failed = active = 0
         bytes_total = bytes_done = 0
         speed = 0.0
         for job_id in self._batch:
@@ -319,7 +319,11 @@ class QueueModel(JobTable):
                 continue
             total += 1
             bytes_total += r.size
-            if r.state is JobState.DONE:
+            if r.state is JobState.DONE and r.note == ALREADY_UPLOADED:
+                finished += 1
+                skipped += 1
+                bytes_total -= r.size  # nothing of it was sent, nor will be
+            elif r.state is JobState.DONE:
                 finished += 1
                 uploaded += 1
                 bytes_done += r.size
@@ -332,7 +336,9 @@ class QueueModel(JobTable):
                 if r.state is JobState.UPLOADING:
                     bytes_done += r.bytes
                     speed += r.speed
-        return Summary(total, finished, failed, active, bytes_total, bytes_done, speed, uploaded)
+        return Summary(
+            total, finished, failed, active, bytes_total, bytes_done, speed, uploaded, skipped
+        )
 
     # --- the model interface ----------------------------------------------------------
 

@@ -37,7 +37,13 @@ class Summary:
     bytes_total: int = 0
     bytes_done: int = 0
     speed: float = 0.0  # bytes per second, all transfers together
-    uploaded: int = 0  # of the finished: those that reached the remote
+    uploaded: int = 0  # of the finished: those sent to the remote
+    skipped: int = 0  # of the finished: sent before and unchanged, so not sent again
+
+    @property
+    def to_send(self) -> int:
+        """The jobs of the batch that are (or were) for sending: the skipped left out."""
+        return self.total - self.skipped
 
     @property
     def eta(self) -> float:
@@ -98,7 +104,7 @@ def headline(
     if state is TrayState.OFFLINE:
         return "Offline · waiting for the remote"
     if state is TrayState.UPLOADING:
-        return fmt.progress_line(summary.uploaded, summary.total, summary.speed, summary.eta)
+        return fmt.progress_line(summary.uploaded, summary.to_send, summary.speed, summary.eta)
     if state is TrayState.ERROR:
         return f"{fmt.count(failed, 'upload')} failed"
     return "All uploads done" if counts.get("done", 0) else "Ready for uploads"
@@ -127,7 +133,10 @@ def summary_text(state: TrayState, summary: Summary, counts: Mapping[str, int]) 
     """The queue window's summary line (the progress bar beside it shows the fraction)."""
     parts: list[str] = []
     if summary.total:
-        parts.append(f"{summary.uploaded:,} of {summary.total:,} uploaded")
+        if summary.to_send:
+            parts.append(f"{summary.uploaded:,} of {summary.to_send:,} uploaded")
+        if summary.skipped:
+            parts.append(f"{summary.skipped:,} already uploaded, not sent again")
         if summary.bytes_total:
             parts.append(f"{fmt.size(summary.bytes_done)} of {fmt.size(summary.bytes_total)}")
         if summary.active and summary.speed > 0:
