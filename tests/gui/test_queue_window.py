@@ -197,6 +197,7 @@ def test_context_menu_actions(
     assert labels == [
         "Retry",
         "Cancel",
+        "Upload again",
         "Remove from list",
         "Check remote copy",
         "Open containing folder",
@@ -205,6 +206,7 @@ def test_context_menu_actions(
     ]
     assert not win.act_retry.isEnabled() and win.act_cancel.isEnabled()
     assert not win.act_share_link.isEnabled()  # only uploaded files can be shared
+    assert not win.act_send_again.isEnabled()  # nor sent again
     win.act_copy_dest.trigger()
     assert QGuiApplication.clipboard().text() == "loop:/Photos/b.jpg"
     with qtbot.waitSignal(engine.jobsChanged):
@@ -327,6 +329,19 @@ def test_uploading_a_dropped_folder_for_real(
     qtbot.waitUntil(lambda: len(service.engine.jobs()) == 6)
     qtbot.waitUntil(lambda: "already" in win.summary_label.text())
     assert win.summary_label.text() == "3 already uploaded, not sent again"
+    # its remote copy deleted since, one file is sent again from its row's menu
+    remote = sftp_server.file("Photos/Shoot/a.jpg")
+    remote.unlink()
+    (again,) = [
+        j.id for j in service.engine.jobs() if j.path == files[0] and j.note == "Already uploaded"
+    ]
+    win.select_job(again)
+    win.context_menu()
+    assert win.act_send_again.isEnabled()
+    assert win.act_send_again.text() == "Upload again"
+    win.act_send_again.trigger()
+    qtbot.waitUntil(lambda: cell(win, again, Col.STATUS) == "Uploaded", timeout=60_000)
+    assert remote.read_bytes() == files[0].read_bytes()
 
 
 def test_a_full_disk_is_said_in_the_window_and_the_drop_waits_for_room(

@@ -62,3 +62,26 @@ def test_uploads_are_remembered_from_the_batch_itself(
     assert [(j.state, j.note) for j in engine.jobs(ids=[j.id for j in again.jobs])] == [
         (JobState.DONE, ALREADY_UPLOADED)
     ] * 3
+
+
+def test_upload_again_sends_an_already_uploaded_file_whose_remote_copy_is_gone(
+    qtbot: Any, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    (photo,) = make_files(tmp_path / "Set", ["a.jpg"], size=4000)
+    with qtbot.waitSignal(engine.drained, timeout=60_000):
+        engine.add_paths([photo])
+    remote = sftp_server.file("U/a.jpg")
+    remote.unlink()  # someone tidied the remote folder
+    with qtbot.waitSignal(engine.drained, timeout=60_000):
+        (job,) = engine.add_paths([photo]).jobs
+    assert engine.jobs(ids=[job.id])[0].note == ALREADY_UPLOADED
+    assert not remote.exists()  # Skylift's record says it was sent: it is not sent again
+
+    with qtbot.waitSignal(engine.drained, timeout=60_000):
+        assert engine.send_again([job.id]) == [job.id]
+    (again,) = engine.jobs(ids=[job.id])
+    assert (again.state, again.note, again.attempts, again.force) == (JobState.DONE, None, 1, False)
+    assert remote.read_bytes() == photo.read_bytes()
+    assert engine.processes_started == 2
+    # only a done job goes again; one already waiting or failed is left as it is
+    assert engine.send_again([job.id + 1000]) == []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from skylift.core.engine import ALREADY_UPLOADED
 from skylift.core.store import Job, JobState
 from skylift.ui import format as fmt
 from skylift.ui import status
@@ -172,6 +174,20 @@ def test_one_notification_for_a_batch_of_photos() -> None:
     assert note is not None
     assert note.title == "40 photos uploaded to dropbox:/Photos/Processed"
     assert note.failed == 0
+
+
+def test_a_batch_sent_before_says_so_and_how_to_send_it_anyway() -> None:
+    jobs = [_job(i, f"{i}.jpg", f"d:/P/{i}.jpg", JobState.DONE) for i in range(3)]
+    skipped = [dataclasses.replace(j, note=ALREADY_UPLOADED) for j in jobs]
+    note = compose(skipped)
+    assert note is not None and note.title == "3 photos already uploaded to d:/P"
+    assert note.body.startswith(
+        "They were uploaded before and have not changed, so nothing was sent. "
+        "To send them anyway, choose Upload again on their rows in the queue."
+    )
+    note = compose([jobs[0], *skipped[1:]])
+    assert note is not None and note.title == "3 photos uploaded to d:/P"
+    assert note.body.startswith("2 of them were already there and unchanged.")
 
 
 def test_folder_batches_name_the_common_folder_and_files_are_not_photos() -> None:

@@ -402,6 +402,20 @@ class Engine(QObject):
         self.kick()
         return changed
 
+    def send_again(self, ids: Iterable[int]) -> list[int]:
+        """Upload done jobs again, even where the remote's copy looks the same: a
+        person's choice, say after the remote folder was deleted (an "Already uploaded"
+        file is otherwise never sent again). A copy being checked is left alone."""
+        done = [
+            j.id
+            for j in self.store.jobs(ids=list(ids))
+            if j.state is JobState.DONE and j.verified != "checking"
+        ]
+        changed = self.store.send_again(done)
+        self._changed_now(changed)
+        self.kick()
+        return changed
+
     def retry_all_failed(self) -> list[int]:
         return self.retry(j.id for j in self.store.jobs(states=(JobState.FAILED,)))
 

@@ -618,6 +618,15 @@ class Store:
         self.reset_attempts(changed)
         return changed
 
+    def send_again(self, job_ids: Iterable[int]) -> list[int]:
+        """Done jobs back in the queue, to be sent even if the remote's copy looks the
+        same (``force``); their attempts counted afresh."""
+        with self._transaction():
+            changed = self.update(job_ids, JobState.QUEUED, next_try=0, only_from=(JobState.DONE,))
+            self.reset_attempts(changed)
+            self.set_fields(changed, force=True)
+        return changed
+
     def reset_attempts(self, job_ids: Iterable[int]) -> None:
         id_list = list(job_ids)
         for chunk, marks in _chunks(id_list):

@@ -107,7 +107,9 @@ def compose(
         return None
     one, many = _noun(done or failed)
     where = common_destination([j.destination for j in done])
-    uploaded = f"{fmt.count(len(done), one, many)} uploaded to {where}"
+    # files sent before and unchanged: nothing went to the remote, and the title says so
+    sent = any(j.note != ALREADY_UPLOADED for j in done)
+    uploaded = f"{fmt.count(len(done), one, many)} {'' if sent else 'already '}uploaded to {where}"
     if not say_failed:
         checked = _checked(done)
         # whether the remote can make links is only known by asking it: the click asks
@@ -134,7 +136,10 @@ def _checked(done: Sequence[AnyEnded]) -> str:
     parts = []
     already = sum(1 for j in done if j.note == ALREADY_UPLOADED)
     if already == len(done):
-        return "They were uploaded before and have not changed, so nothing was sent."
+        return (
+            "They were uploaded before and have not changed, so nothing was sent. "
+            "To send them anyway, choose Upload again on their rows in the queue."
+        )
     if already:
         parts.append(f"{already:,} of them were already there and unchanged.")
     kinds = Counter(j.verified for j in done if j.note != ALREADY_UPLOADED)

@@ -435,6 +435,13 @@ class QueueWindow(QMainWindow):
         self.act_cancel.triggered.connect(
             lambda: self.change_queue(self.engine.cancel, self.selected_ids())
         )
+        self.act_send_again = QAction("Upload again", self)
+        self.act_send_again.setToolTip(
+            "Send the selected files again, even if the remote's copy looks the same"
+        )
+        self.act_send_again.triggered.connect(
+            lambda: self.change_queue(self.engine.send_again, self.selected_ids())
+        )
         self.act_remove = QAction("Remove from list", self)
         self.act_remove.setShortcut(QKeySequence.StandardKey.Delete)
         self.act_remove.triggered.connect(
@@ -675,12 +682,14 @@ class QueueWindow(QMainWindow):
         menu = QMenu(self)
         self.act_retry.setEnabled(bool(states & {"failed", "cancelled"}))
         self.act_cancel.setEnabled(bool(states & {"queued", "uploading"}))
+        self.act_send_again.setEnabled("done" in states)
         self.act_remove.setEnabled(bool(states))
         self.act_open_folder.setEnabled(len(self.selected_ids()) == 1)
         self.act_copy_dest.setEnabled(bool(states))
         self.act_verify.setEnabled("done" in states)
         menu.addAction(self.act_retry)
         menu.addAction(self.act_cancel)
+        menu.addAction(self.act_send_again)
         menu.addAction(self.act_remove)
         menu.addSeparator()
         menu.addAction(self.act_verify)
