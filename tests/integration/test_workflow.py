@@ -13,7 +13,7 @@ import pytest
 from skylift.core.engine import ALREADY_UPLOADED, Engine
 from skylift.core.settings import Settings
 from skylift.core.store import JobState, Store
-from tests.conftest import Cli, Server, make_files, status_json
+from tests.conftest import Cli, Server, make_files, status_json, wait_for
 
 
 @pytest.fixture
@@ -98,6 +98,38 @@ def test_the_cli_reports_an_already_uploaded_file(
     assert out.returncode == 0, out.stderr
     notes = [j["note"] for j in status_json(cli)["jobs"]]
     assert notes == [None, ALREADY_UPLOADED]
+
+
+def test_upload_again_sends_what_skylift_sent_before_headless_and_through_a_running_engine(
+    tmp_path: Path, cli: Cli, configure, sftp_server: Server
+) -> None:
+    configure(remote="loop", remote_path="/E", bwlimit="300k", transfers=1)
+    [photo] = make_files(tmp_path / "B", ["b.jpg"], size=2000)
+    remote = sftp_server.file("E/b.jpg")
+    assert cli("upload", "--wait", str(photo)).returncode == 0
+    remote.unlink()  # the remote folder was tidied since
+    out = cli("upload", "--wait", str(photo))
+    assert out.returncode == 0, out.stderr
+    assert "not sent again unless --again is given" in out.stdout
+    assert not remote.exists()
+
+    out = cli("upload", "--wait", "--again", str(photo))  # no app running: sent right here
+    assert out.returncode == 0, out.stderr
+    assert f"uploaded  {photo} -> loop:/E/b.jpg" in out.stdout
+    assert remote.read_bytes() == photo.read_bytes()
+
+    # the same through a running engine, busy with another upload
+    remote.unlink()
+    make_files(tmp_path / "A", [f"a{i}.jpg" for i in range(3)], size=200_000)
+    running = cli.popen("upload", "--wait", str(tmp_path / "A"))
+    wait_for(lambda: status_json(cli)["uploading"] > 0)
+    out = cli("upload", "--wait", "--again", str(photo))
+    assert out.returncode == 0, out.stderr
+    assert "in the running Skylift" in out.stderr
+    assert running.wait(120) == 0
+    assert remote.read_bytes() == photo.read_bytes()
+    notes = [j["note"] for j in status_json(cli)["jobs"] if j["path"] == str(photo)]
+    assert notes == [None, ALREADY_UPLOADED, None, None]
 
 
 # --- verification ----------------------------------------------------------------------------

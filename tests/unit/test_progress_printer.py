@@ -32,7 +32,7 @@ def test_each_finished_file_is_printed_once_with_what_was_checked() -> None:
         "uploaded  /p/1.jpg -> r:/d/1.jpg",
         "uploaded  /p/2.jpg -> r:/d/2.jpg (verified, MD5)",
         "uploaded  /p/3.jpg -> r:/d/3.jpg (verified, size)",
-        "unchanged /p/4.jpg (sent to r:/d/4.jpg before; not sent again)",
+        "unchanged /p/4.jpg (sent to r:/d/4.jpg before; not sent again unless --again is given)",
         "FAILED    /p/5.jpg: The file no longer exists.",
     ]
 

@@ -314,6 +314,7 @@ class Engine(QObject):
         cwd: str | None = None,
         *,
         start_now: bool = False,
+        force: bool = False,
     ) -> AddResult:
         root = destination or self.settings.destination_root
         if not root:
@@ -322,7 +323,7 @@ class Engine(QObject):
                 "'skylift config set remote NAME' or in Settings."
             )
         planned, rejected = plan(given, root, cwd)
-        return self.add_planned(planned, rejected, start_now=start_now)
+        return self.add_planned(planned, rejected, start_now=start_now, force=force)
 
     def add_planned(
         self,
@@ -331,15 +332,21 @@ class Engine(QObject):
         *,
         origin: str | None = None,
         start_now: bool = False,
+        force: bool = False,
     ) -> AddResult:
         """Queue planned files; ``origin`` names the hot folder they came from, if any.
+
+        ``force``: send them even if they were sent before and have not changed, or the
+        remote's copy looks the same (``skylift upload --again``).
 
         ``start_now``: the files came together (handed over by ``skylift upload``), so
         when nothing is uploading their batch starts before listeners hear of them: a
         window showing 1,000 new rows does not hold up the upload.
         """
         jobs, added = self.store.add(
-            [(p.path, p.destination, p.size, p.mtime) for p in planned], origin=origin
+            [(p.path, p.destination, p.size, p.mtime) for p in planned],
+            origin=origin,
+            force=force,
         )
         if added:
             new_ids = [j.id for j in jobs if j.state is JobState.QUEUED]

@@ -224,6 +224,7 @@ def _new_job(
     mtime: float,
     created: str,
     origin: str | None,
+    force: bool = False,
 ) -> Job:
     """The Job that reading a row just inserted by ``Store.add`` would give."""
     return Job(
@@ -240,6 +241,7 @@ def _new_job(
         finished=None,
         next_try=0.0,
         origin=origin,
+        force=force,
     )
 
 
@@ -463,12 +465,18 @@ class Store:
     # --- writing ----------------------------------------------------------------------
 
     def add(
-        self, items: Sequence[tuple[Path, str, int, float]], *, origin: str | None = None
+        self,
+        items: Sequence[tuple[Path, str, int, float]],
+        *,
+        origin: str | None = None,
+        force: bool = False,
     ) -> tuple[list[Job], int]:
         """Queue (path, destination, size, mtime) items in one transaction.
 
         A file already waiting or uploading to the same destination is not queued
         twice: its existing job is returned instead. Returns (jobs, newly_added).
+        ``force``: the new jobs are sent even if sent before, or the remote's copy
+        looks the same.
         The new jobs are built from what was written, not read back: a folder of 1,000
         photos handed over waits for that before its upload starts.
         """
@@ -492,12 +500,14 @@ class Store:
                 else:
                     cur = self._db.execute(
                         "INSERT INTO jobs (path, destination, size, mtime, state, created,"
-                        " updated, origin) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-                        (*key, size, mtime, stamp, stamp, origin),
+                        " updated, origin, force) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                        (*key, size, mtime, stamp, stamp, origin, int(force)),
                     )
                     job_id = int(cur.lastrowid or 0)
                     added += 1
-                    made[job_id] = _new_job(job_id, path, destination, size, mtime, stamp, origin)
+                    made[job_id] = _new_job(
+                        job_id, path, destination, size, mtime, stamp, origin, force
+                    )
                 seen[key] = job_id
                 ids.append(job_id)
         old = [i for i in ids if i not in made]

@@ -40,6 +40,12 @@ def _upload_args(sub: Any) -> None:
     where.add_argument("--to", metavar="REMOTE:PATH", help="destination (default: the settings)")
     where.add_argument("--preset", metavar="NAME", help="a named destination (skylift preset)")
     up.add_argument("--wait", action="store_true", help="block until these uploads end")
+    up.add_argument(
+        "--again",
+        action="store_true",
+        help="send even files uploaded before and unchanged since, or whose remote copy "
+        "looks the same",
+    )
     up.add_argument("paths", nargs="+", metavar="PATH")
 
 
@@ -363,7 +369,7 @@ def cmd_upload(ns: argparse.Namespace) -> int:
     _refuse_missing([p for p in ns.paths if not os.path.lexists(_absolute(p))])
     # A running app plans the files itself (and uses its own default destination):
     # handing them over first spares this process the work of planning them twice.
-    handed = _hand_over(ns.paths, dest, ns.wait)
+    handed = _hand_over(ns.paths, dest, ns.wait, ns.again)
     if handed is not None:
         return handed
     _logging(ns.debug)
@@ -381,7 +387,7 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         raise CliError("there is no file to upload in what was given.")
     rclone_checked = False
     for attempt in range(_ATTEMPTS):
-        handed = _hand_over(ns.paths, dest, ns.wait) if attempt else None
+        handed = _hand_over(ns.paths, dest, ns.wait, ns.again) if attempt else None
         if handed is not None:
             return handed
         if attempt == 0 and ns.wait and settings["enabled"] and _engine_starting():
@@ -391,13 +397,16 @@ def cmd_upload(ns: argparse.Namespace) -> int:
             rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
             rclone_checked = True
         if not ns.wait or not settings["enabled"]:
-            return _queue_only(planned, dest, settings)
+            return _queue_only(planned, dest, settings, ns.again)
         rclone_binary.start_check(settings["rclone_path"])  # runs while Qt loads
         from skylift.entry.service import EngineBusy  # Qt: only when the engine runs here
 
         try:
             return _run_headless(
-                settings, lambda service: service.engine.add_planned(planned, start_now=True).jobs
+                settings,
+                lambda service: (
+                    service.engine.add_planned(planned, start_now=True, force=ns.again).jobs
+                ),
             )
         except EngineBusy:
             # another `skylift upload --wait` took the engine a moment ago: join it
@@ -427,11 +436,13 @@ def _engine_starting(seconds: float = 10.0) -> bool:
     return False
 
 
-def _queue_only(planned: list[Any], dest: str, settings: Settings) -> int:
+def _queue_only(planned: list[Any], dest: str, settings: Settings, again: bool) -> int:
     from skylift.core.store import Store
 
     store = Store()
-    jobs, _added = store.add([(p.path, p.destination, p.size, p.mtime) for p in planned])
+    jobs, _added = store.add(
+        [(p.path, p.destination, p.size, p.mtime) for p in planned], force=again
+    )
     store.close()
     if not settings["enabled"]:
         raise CliError(
@@ -486,10 +497,14 @@ def _refuse_missing(missing: list[str]) -> None:
         raise CliError(f"{', '.join(missing)} does not exist; nothing was queued.")
 
 
-def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | None:
+def _hand_over(
+    paths_given: list[str], dest: str | None, wait: bool, again: bool = False
+) -> int | None:
     """Give the files to a running engine; None when there is none to give them to.
 
-    With ``dest`` None the app sends them to its default destination.
+    With ``dest`` None the app sends them to its default destination. ``again`` (only
+    sent when asked for, so an older running app still takes plain hand-overs): send
+    even files sent before.
     """
     from skylift.entry.ipc_client import IpcError
 
@@ -497,7 +512,8 @@ def _hand_over(paths_given: list[str], dest: str | None, wait: bool) -> int | No
     if client is None:
         return None
     try:
-        reply = client.request("upload", paths=paths_given, to=dest, cwd=os.getcwd())
+        fields = {"again": True} if again else {}
+        reply = client.request("upload", paths=paths_given, to=dest, cwd=os.getcwd(), **fields)
     except IpcError:
         return None  # it went away before taking them: the caller tries again
     if not reply.get("ok"):

@@ -84,7 +84,7 @@ def validate(msg: Any) -> dict[str, Any]:
     cmd = msg.get("cmd")
     if cmd not in COMMANDS:
         raise IpcError(f"unknown command {cmd!r}")
-    allowed = {"cmd", "paths", "to", "cwd", "ids", "all_failed", "files", "link", "since"}
+    allowed = {"cmd", "paths", "to", "cwd", "ids", "all_failed", "files", "link", "since", "again"}
     extra = set(msg) - allowed
     if extra:
         raise IpcError(f"unexpected fields: {', '.join(sorted(extra))}")
@@ -114,8 +114,9 @@ def validate(msg: Any) -> dict[str, Any]:
         not isinstance(msg["since"], int) or isinstance(msg["since"], bool) or msg["since"] < 0
     ):
         raise IpcError("since must be the seq of an earlier answer")
-    if "all_failed" in msg and not isinstance(msg["all_failed"], bool):
-        raise IpcError("all_failed must be true or false")
+    for flag in ("all_failed", "again"):
+        if flag in msg and not isinstance(msg[flag], bool):
+            raise IpcError(f"{flag} must be true or false")
     if "link" in msg:
         link = msg["link"]
         if not isinstance(link, str) or len(link) > MAX_PATH_LEN or not _LINK.match(link):

@@ -60,7 +60,9 @@ class ProgressPrinter:
                 self._clear()
                 if j["state"] == "done" and j.get("note") == "Already uploaded":
                     # Skylift's own record says so; the remote was not asked
-                    sent = f"sent to {j['destination']} before; not sent again"
+                    sent = (
+                        f"sent to {j['destination']} before; not sent again unless --again is given"
+                    )
                     print(f"unchanged {j['path']} ({sent})", file=self.out)
                 elif j["state"] == "done":
                     checked = str(j.get("verified") or "")

@@ -108,7 +108,11 @@ class EngineService(QObject):
             before = self.waiters.seq
             try:
                 result = e.add_paths(
-                    msg.get("paths", []), msg.get("to"), msg.get("cwd"), start_now=True
+                    msg.get("paths", []),
+                    msg.get("to"),
+                    msg.get("cwd"),
+                    start_now=True,
+                    force=bool(msg.get("again")),
                 )
             except ValueError as err:
                 return {"ok": False, "error": str(err)}
