@@ -329,6 +329,10 @@ def test_uploading_a_dropped_folder_for_real(
     qtbot.waitUntil(lambda: len(service.engine.jobs()) == 6)
     qtbot.waitUntil(lambda: "already" in win.summary_label.text())
     assert win.summary_label.text() == "3 already uploaded, not sent again"
+    assert win.message_banner.text == (
+        "Nothing was sent: 3 files uploaded to loop:/Photos before and unchanged since. "
+        "To send them anyway, choose Upload again in their menu."
+    )
     # its remote copy deleted since, one file is sent again from its row's menu
     remote = sftp_server.file("Photos/Shoot/a.jpg")
     remote.unlink()

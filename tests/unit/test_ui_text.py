@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from skylift.core.engine import ALREADY_UPLOADED
+from skylift.core.engine import ALREADY_UPLOADED, AddResult
 from skylift.core.store import Job, JobState
 from skylift.ui import format as fmt
 from skylift.ui import status
 from skylift.ui.icons import TrayState
 from skylift.ui.notifications import Ended, common_destination, compose
+from skylift.ui.queue_window import _added_text
 from skylift.ui.status import Summary
 
 
@@ -285,3 +286,16 @@ def test_uploads_turned_off_look_paused() -> None:
         "Uploads are off · 3 files queued"
     )
     assert status.tray_state({**C0, "done": 1}, False, "", False, enabled=False) is TrayState.IDLE
+
+
+def test_a_drop_says_what_was_sent_and_what_was_not() -> None:
+    jobs = [_job(i, f"{i}.jpg", f"d:/P/{i}.jpg", JobState.QUEUED) for i in range(3)]
+    skipped = [dataclasses.replace(j, state=JobState.DONE, note=ALREADY_UPLOADED) for j in jobs]
+    assert _added_text(AddResult(jobs, [], 3), "d:/P") == "Queued 3 files for d:/P."
+    assert _added_text(AddResult([jobs[0], *skipped[1:]], [], 3), "d:/P") == (
+        "Queued 1 file for d:/P; 2 files uploaded to d:/P before and unchanged since, "
+        "not sent again."
+    )
+    assert _added_text(AddResult(skipped, [], 3), "d:/P").startswith(
+        "Nothing was sent: 3 files uploaded to d:/P before and unchanged since."
+    )

@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skylift.core.engine import AddResult, Engine
+from skylift.core.engine import ALREADY_UPLOADED, AddResult, Engine
 from skylift.core.planner import Rejected
 from skylift.core.rclone_args import join_remote
 from skylift.core.store import explain
@@ -547,9 +547,7 @@ class QueueWindow(QMainWindow):
         if rejected:
             self.show_message(_rejected_text(rejected, result.added), Tone.WARNING, timeout_ms=0)
         elif result.added:
-            self.show_message(
-                f"Queued {fmt.count(result.added, 'file')} for {dest}.", Tone.INFO, timeout_ms=6000
-            )
+            self.show_message(_added_text(result, dest), Tone.INFO, timeout_ms=6000)
         elif result.jobs:
             self.show_message("Those files are already in the queue.", Tone.INFO, timeout_ms=6000)
 
@@ -929,6 +927,18 @@ class QueueWindow(QMainWindow):
         geo = ui_state().value("queue/geometry")
         if geo is not None:
             self.restoreGeometry(geo)
+
+
+def _added_text(result: AddResult, dest: str) -> str:
+    """What a drop queued; files sent before and unchanged ended at once, unsent."""
+    skipped = sum(1 for j in result.jobs if j.note == ALREADY_UPLOADED)
+    sent = result.added - skipped
+    if not skipped:
+        return f"Queued {fmt.count(sent, 'file')} for {dest}."
+    again = f"{fmt.count(skipped, 'file')} uploaded to {dest} before and unchanged since"
+    if sent > 0:
+        return f"Queued {fmt.count(sent, 'file')} for {dest}; {again}, not sent again."
+    return f"Nothing was sent: {again}. To send them anyway, choose Upload again in their menu."
 
 
 def _rejected_text(rejected: list[Rejected], added: int) -> str:
