@@ -196,25 +196,44 @@ class QueueModel(JobTable):
                 self._index[row.id] = len(self._rows)
                 self._rows.append(row)
             self.endInsertRows()
-            self._batch.update(r.id for r in fresh)
+            self._join_batch([r.id for r in fresh])
         if known:
             self.on_changed(known)
 
     def on_changed(self, ids: list[int]) -> None:
         self._summary = None
         rows = []
+        joining = []
         for job in self.engine.job_dicts([i for i in ids if i in self._index]):
             row_no = self._index[job["id"]]
             row = self._rows[row_no]
+            was_active = row.state in (JobState.QUEUED, JobState.UPLOADING)
             row.update(job)
             rows.append(row_no)
-            if row.state in (JobState.QUEUED, JobState.UPLOADING):
-                self._batch.add(row.id)
+            if row.state in (JobState.QUEUED, JobState.UPLOADING) and not was_active:
+                joining.append(row.id)
             if row.state is JobState.DONE:
                 self._offline = False
             elif row.state in (JobState.QUEUED, JobState.FAILED) and is_connection_error(row.error):
                 self._offline, self.offline_reason = True, row.error or ""
+        self._join_batch(joining)
         self._emit_rows(rows, Col.SIZE, Col.ACTION)
+
+    def _join_batch(self, ids: list[int]) -> None:
+        """Jobs queued (or queued again) join the batch the summary line counts. When
+        nothing of it is still to do, the queue was idle: they begin a new batch. (Files
+        that end at once, as already uploaded, drain the queue before the window hears
+        of them, so the engine's ``drained`` cannot end their batch.)"""
+        if not ids:
+            return
+        new = set(ids)
+        if not any(
+            self.row_state(i) in (JobState.QUEUED, JobState.UPLOADING)
+            for i in self._batch
+            if i not in new
+        ):
+            self._batch = set()
+        self._batch |= new
 
     def on_progress(self, update: dict[int, tuple[int, float, float]]) -> None:
         self._summary = None
