@@ -405,8 +405,7 @@ class Engine(QObject):
     def retry(self, ids: Iterable[int]) -> list[int]:
         """Put failed or cancelled jobs back in the queue, attempts counted afresh."""
         changed = self.store.retry(ids)
-        self._changed_now(changed)
-        self.kick()
+        self._requeued_now(changed)
         return changed
 
     def send_again(self, ids: Iterable[int]) -> list[int]:
@@ -419,9 +418,17 @@ class Engine(QObject):
             if j.state is JobState.DONE and j.verified != "checking"
         ]
         changed = self.store.send_again(done)
-        self._changed_now(changed)
-        self.kick()
+        self._requeued_now(changed)
         return changed
+
+    def _requeued_now(self, ids: list[int]) -> None:
+        """Ended jobs a person put back in the queue: listeners hear of it at once, before
+        a small file can be sent and end again within one flush (the queue window would
+        then never see it queued, and count it in the batch it ended in before)."""
+        self._changed_now(ids)
+        if ids:
+            self._flush()
+        self.kick()
 
     def retry_all_failed(self) -> list[int]:
         return self.retry(j.id for j in self.store.jobs(states=(JobState.FAILED,)))
