@@ -251,25 +251,36 @@ def test_a_closed_window_leaves_its_numbers_until_it_is_shown(
     qtbot: Any, make_app: MakeApp, service: EngineService, sftp_server: Any, tmp_path: Path
 ) -> None:
     """Closed to the tray, the window does not redo its summary on every flush of a
-    long upload; opened again, it shows the numbers of the moment."""
+    long upload, nor does its model tell the (unseen) table of each row's change;
+    opened again, it shows the numbers and rows of the moment."""
     app = make_app()
     win = app.window
     assert not win.isVisible()
     refreshed: list[bool] = []
     redo = win.refresh_summary
     win.refresh_summary = lambda: (refreshed.append(True), redo())[1]  # type: ignore[method-assign]
+    repaints: list[bool] = []
+    win.model.dataChanged.connect(lambda *_: repaints.append(True))
+    win.show_filter(Filter.ACTIVE)
     files = make_files(tmp_path, ["a.jpg", "b.jpg"], size=50_000)
-    service.engine.add_paths([str(f) for f in files])
+    ids = [j.id for j in service.engine.add_paths([str(f) for f in files]).jobs]
+    assert visible_ids(win) == ids  # queued: on the Active tab
     qtbot.waitUntil(
         lambda: [*states(service.engine).values()] == [JobState.DONE] * 2, timeout=60_000
     )
     with qtbot.waitSignal(service.engine.summaryChanged, timeout=5_000, raising=False):
         pass  # the last flush has reached the window (or would have)
     assert refreshed == []
+    assert repaints == []
+    assert [win.model.row_state(i) for i in ids] == [JobState.DONE] * 2  # the rows follow
     app.show_window()
     assert refreshed
+    assert repaints == [True]  # one change over every row
+    assert visible_ids(win) == []  # done: no longer on the Active tab
     assert win.summary_label.text() == "2 files uploaded"
     assert win.tabs.tabText(Filter.DONE) == "Done (2)"
+    win.show_filter(Filter.DONE)
+    assert visible_ids(win) == ids
 
 
 def test_failed_tab_shows_only_failures(

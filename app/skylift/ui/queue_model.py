@@ -139,6 +139,8 @@ class QueueModel(JobTable):
         self._index: dict[int, int] = {}
         self._batch: set[int] = set()
         self._summary: Summary | None = None
+        self._watched = True  # a view shows the rows (see set_watched)
+        self._stale = False  # rows changed while nobody watched
         self._offline = False  # derived from the errors, for engines without onlineChanged
         self.offline_reason = ""
         self._failure_color = QColor()
@@ -270,10 +272,14 @@ class QueueModel(JobTable):
 
     def refresh_status(self) -> None:
         """Queued rows say "Paused" or "Waiting": repaint the status column."""
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, Col.STATUS), self.index(len(self._rows) - 1, Col.STATUS)
-            )
+        if not self._rows:
+            return
+        if not self._watched:
+            self._stale = True
+            return
+        self.dataChanged.emit(
+            self.index(0, Col.STATUS), self.index(len(self._rows) - 1, Col.STATUS)
+        )
 
     def on_online(self, online: bool) -> None:
         if online:
@@ -297,7 +303,22 @@ class QueueModel(JobTable):
             i for i in self._batch if self.row_state(i) in (JobState.QUEUED, JobState.UPLOADING)
         }
 
+    def set_watched(self, watched: bool) -> None:
+        """Whether a view shows the rows. Unwatched (the window closed to the tray), the
+        rows still follow the engine, for the summary, but no ``dataChanged`` goes out:
+        nothing filters, sorts or paints them. Watched again, one ``dataChanged`` over
+        every row brings the view and its filter up to date."""
+        self._watched = watched
+        if watched and self._stale:
+            self._stale = False
+            if self._rows:
+                last = self.index(len(self._rows) - 1, len(self.headers) - 1)
+                self.dataChanged.emit(self.index(0, 0), last)
+
     def _emit_rows(self, rows: Iterable[int], first_col: Col, last_col: Col) -> None:
+        if not self._watched:
+            self._stale = True
+            return
         for first, last in _runs(sorted(set(rows))):
             self.dataChanged.emit(self.index(first, first_col), self.index(last, last_col))
 

@@ -26,6 +26,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
+    QHideEvent,
     QIcon,
     QKeySequence,
     QPainter,
@@ -312,6 +313,7 @@ class QueueWindow(QMainWindow):
 
         self.proxy = QueueFilter(self)
         self.proxy.setSourceModel(model)
+        model.set_watched(False)  # until the window is shown (showEvent)
         self.view = QueueView(self)
         self.view.setModel(self.proxy)
         self.delegate = QueueDelegate(self.view)
@@ -903,8 +905,14 @@ class QueueWindow(QMainWindow):
         self.activateWindow()
 
     def showEvent(self, event: QShowEvent) -> None:
+        self.model.set_watched(True)
         super().showEvent(event)
         self.refresh_summary()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        if not self.isVisible():  # closed or hidden, not minimized
+            self.model.set_watched(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_geometry()
