@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,7 +81,28 @@ class XDisplay:
 
 @contextmanager
 def xvfb(log: Path, size: str = "1280x800", extra: Sequence[str] = ()) -> Iterator[XDisplay]:
-    """Xvfb on a free display; Qt is pointed at it (xcb, XEmbed tray, no Wayland)."""
+    """Xvfb on a free display; Qt is pointed at it (xcb, XEmbed tray, no Wayland).
+
+    The display must answer an X client before it is handed out: once, on a full test
+    run, Qt could not connect to a display Xvfb had just reported ready. A server whose
+    display does not answer within 10 s is stopped and another one started (3 tries).
+    """
+    for _ in range(3):
+        server, display = _start_xvfb(log, size, extra)
+        if display is not None and _answers(display, server):
+            break
+        stop(server)
+    else:
+        raise RuntimeError(f"Xvfb's display never answered: {log.read_text()}")
+    try:
+        yield display
+    finally:
+        stop(server)
+
+
+def _start_xvfb(
+    log: Path, size: str, extra: Sequence[str]
+) -> tuple[subprocess.Popen[bytes], XDisplay | None]:
     read, write = os.pipe()
     # -displayfd: the server picks a free display number and tells us
     server = subprocess.Popen(
@@ -98,18 +120,32 @@ def xvfb(log: Path, size: str = "1280x800", extra: Sequence[str] = ()) -> Iterat
         pass_fds=(write,),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
+        stderr=log.open("ab"),
     )
     os.close(write)
-    try:
-        with os.fdopen(read) as f:
-            number = f.readline().strip()
-        if not number:
-            raise RuntimeError(f"Xvfb did not start: {log.read_text()}")
-        env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
-        # no StatusNotifier host on a session bus: the tray icon is XEmbedded in trayer
-        for var in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "QT_SCALE_FACTOR"):
-            env.pop(var, None)
-        yield XDisplay(f":{number}", env)
-    finally:
-        stop(server)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    if not number:
+        return server, None
+    env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
+    # no StatusNotifier host on a session bus: the tray icon is XEmbedded in trayer
+    for var in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "QT_SCALE_FACTOR"):
+        env.pop(var, None)
+    return server, XDisplay(f":{number}", env)
+
+
+def _answers(display: XDisplay, server: subprocess.Popen[bytes], seconds: float = 10.0) -> bool:
+    """Whether an X client (xwininfo) can talk to the display, polled up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while server.poll() is None and time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["xwininfo", "-root"],
+            env=display.env,
+            capture_output=True,
+            timeout=seconds,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return True
+        time.sleep(0.05)
+    return False
