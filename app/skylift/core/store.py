@@ -622,19 +622,22 @@ class Store:
 
     def retry(self, job_ids: Iterable[int]) -> list[int]:
         """Failed or cancelled jobs back in the queue, their attempts counted afresh."""
-        changed = self.update(
-            job_ids, JobState.QUEUED, next_try=0, only_from=(JobState.FAILED, JobState.CANCELLED)
-        )
-        self.reset_attempts(changed)
-        return changed
+        return self._requeue(job_ids, (JobState.FAILED, JobState.CANCELLED))
 
     def send_again(self, job_ids: Iterable[int]) -> list[int]:
         """Done jobs back in the queue, to be sent even if the remote's copy looks the
         same (``force``); their attempts counted afresh."""
+        return self._requeue(job_ids, (JobState.DONE,), force=True)
+
+    def _requeue(
+        self, job_ids: Iterable[int], only_from: tuple[JobState, ...], force: bool = False
+    ) -> list[int]:
+        """Ended jobs a person puts back in the queue, in one transaction."""
         with self._transaction():
-            changed = self.update(job_ids, JobState.QUEUED, next_try=0, only_from=(JobState.DONE,))
+            changed = self.update(job_ids, JobState.QUEUED, next_try=0, only_from=only_from)
             self.reset_attempts(changed)
-            self.set_fields(changed, force=True)
+            if force:
+                self.set_fields(changed, force=True)
         return changed
 
     def reset_attempts(self, job_ids: Iterable[int]) -> None:
