@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from skylift.core.engine import ALREADY_UPLOADED, HELD, Engine
-from skylift.core.store import JobState
+from skylift.core.store import ACTIVE, JobState
 from skylift.ui import format as fmt
 from skylift.ui.job_table import AnyIndex, JobTable
 from skylift.ui.status import Summary, is_connection_error
@@ -179,7 +179,7 @@ class QueueModel(JobTable):
                     r.started = True
                     r.bytes, r.speed = p[0], p[1]
                     r.eta = p[2] if p[2] is not None else -1.0
-        self._batch = {r.id for r in self._rows if r.state in (JobState.QUEUED, JobState.UPLOADING)}
+        self._batch = {r.id for r in self._rows if r.state in ACTIVE}
         self._offline = False
         self.offline_reason = ""
         for r in self._rows:
@@ -209,10 +209,10 @@ class QueueModel(JobTable):
         for job in self.engine.job_dicts([i for i in ids if i in self._index]):
             row_no = self._index[job["id"]]
             row = self._rows[row_no]
-            was_active = row.state in (JobState.QUEUED, JobState.UPLOADING)
+            was_active = row.state in ACTIVE
             row.update(job)
             rows.append(row_no)
-            if row.state in (JobState.QUEUED, JobState.UPLOADING) and not was_active:
+            if row.state in ACTIVE and not was_active:
                 joining.append(row.id)
             if row.state is JobState.DONE:
                 self._offline = False
@@ -229,11 +229,7 @@ class QueueModel(JobTable):
         if not ids:
             return
         new = set(ids)
-        if not any(
-            self.row_state(i) in (JobState.QUEUED, JobState.UPLOADING)
-            for i in self._batch
-            if i not in new
-        ):
+        if not any(self.row_state(i) in ACTIVE for i in self._batch if i not in new):
             self._batch = set()
         self._batch |= new
 
@@ -272,14 +268,8 @@ class QueueModel(JobTable):
 
     def refresh_status(self) -> None:
         """Queued rows say "Paused" or "Waiting": repaint the status column."""
-        if not self._rows:
-            return
-        if not self._watched:
-            self._stale = True
-            return
-        self.dataChanged.emit(
-            self.index(0, Col.STATUS), self.index(len(self._rows) - 1, Col.STATUS)
-        )
+        if self._rows:
+            self._changed(0, len(self._rows) - 1, Col.STATUS, Col.STATUS)
 
     def on_online(self, online: bool) -> None:
         if online:
@@ -299,9 +289,7 @@ class QueueModel(JobTable):
     def on_drained(self, ids: list[int]) -> None:
         self._summary = None
         # a new batch begins with the next file queued
-        self._batch = {
-            i for i in self._batch if self.row_state(i) in (JobState.QUEUED, JobState.UPLOADING)
-        }
+        self._batch = {i for i in self._batch if self.row_state(i) in ACTIVE}
 
     def set_watched(self, watched: bool) -> None:
         """Whether a view shows the rows. Unwatched (the window closed to the tray), the
@@ -312,15 +300,18 @@ class QueueModel(JobTable):
         if watched and self._stale:
             self._stale = False
             if self._rows:
-                last = self.index(len(self._rows) - 1, len(self.headers) - 1)
-                self.dataChanged.emit(self.index(0, 0), last)
+                self._changed(0, len(self._rows) - 1, 0, len(self.headers) - 1)
 
     def _emit_rows(self, rows: Iterable[int], first_col: Col, last_col: Col) -> None:
+        for first, last in _runs(sorted(set(rows))):
+            self._changed(first, last, first_col, last_col)
+
+    def _changed(self, first: int, last: int, first_col: int, last_col: int) -> None:
+        """``dataChanged`` for these rows and columns; unwatched, only noted (set_watched)."""
         if not self._watched:
             self._stale = True
             return
-        for first, last in _runs(sorted(set(rows))):
-            self.dataChanged.emit(self.index(first, first_col), self.index(last, last_col))
+        self.dataChanged.emit(self.index(first, first_col), self.index(last, last_col))
 
     # --- queries ----------------------------------------------------------------------
 
@@ -496,7 +487,7 @@ class QueueModel(JobTable):
 def action_for(state: JobState) -> str:
     if state is JobState.FAILED:
         return "retry"
-    if state in (JobState.QUEUED, JobState.UPLOADING):
+    if state in ACTIVE:
         return "cancel"
     return ""
 
@@ -537,7 +528,7 @@ class Filter(enum.IntEnum):
 
 
 _FILTER_STATES = {
-    Filter.ACTIVE: (JobState.QUEUED, JobState.UPLOADING),
+    Filter.ACTIVE: ACTIVE,
     Filter.FAILED: (JobState.FAILED,),
     Filter.DONE: (JobState.DONE,),
 }
