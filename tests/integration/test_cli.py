@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 from pathlib import Path
@@ -340,6 +341,41 @@ def test_uploads_started_together_share_one_engine(
     for f in files:
         assert sftp_server.file(f.name).read_bytes() == f.read_bytes()
     assert status_json(cli)["done"] == 10
+
+
+def test_of_uploads_started_together_only_one_loads_qt(
+    tmp_path: Path, configure, sftp_server: Server
+) -> None:
+    """An export tool calling `skylift upload --wait` once per photo, with no app
+    running: one process starts the engine; the others wait for it and hand their
+    files over without loading Qt (a tenth of a second of CPU each)."""
+    import subprocess
+    import sys
+
+    configure(remote="loop")
+    files = [make_files(tmp_path / f"s{i}", [f"{i}.jpg"], size=200_000)[0] for i in range(8)]
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}  # each child lists its imports
+    logs = [tmp_path / f"stderr{i}.txt" for i in range(len(files))]
+    procs = []
+    for f, log in zip(files, logs, strict=True):
+        with open(log, "w") as err:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "skylift", "upload", "--wait", str(f)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    env=env,
+                )
+            )
+    codes = [p.wait(120) for p in procs]
+    texts = [log.read_text() for log in logs]
+    assert codes == [0] * len(files), [t[-2000:] for t in texts]
+    for f in files:
+        assert sftp_server.file(f.name).read_bytes() == f.read_bytes()
+    loaded_qt = [i for i, t in enumerate(texts) if re.search(r"\|\s+PySide6\.QtCore$", t, re.M)]
+    # one engine; a second only if a late process found the first already gone
+    assert 1 <= len(loaded_qt) <= 2, loaded_qt
 
 
 def test_the_app_without_a_display_says_so(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]

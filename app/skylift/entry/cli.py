@@ -390,8 +390,8 @@ def cmd_upload(ns: argparse.Namespace) -> int:
         handed = _hand_over(ns.paths, dest, ns.wait, ns.again) if attempt else None
         if handed is not None:
             return handed
-        if attempt == 0 and ns.wait and settings["enabled"] and _engine_starting():
-            continue  # another process is starting the engine: hand the files to it
+        if ns.wait and settings["enabled"] and _engine_starting():
+            continue  # another process runs or starts the engine: hand the files to it
         headless = ns.wait and settings["enabled"]  # checks rclone itself, before queueing
         if not rclone_checked and not headless:
             rclone_binary.find(settings["rclone_path"])  # exit 3 now, not after queueing
@@ -418,22 +418,27 @@ _ATTEMPTS = 20
 
 
 def _engine_starting(seconds: float = 10.0) -> bool:
-    """Another process holds the engine's lock: wait for its socket, without loading Qt.
+    """Whether another process runs or is starting the engine; if so, wait for its socket.
 
-    True once it answers; False when no live process holds the lock (or time is up).
+    Waits without loading Qt. True once that engine answers; False when this process is
+    the one to start it (it holds the start claim and no live process holds the engine's
+    lock), or when the time is up.
     """
     import time
 
-    from skylift.entry.ipc_client import engine_lock_held
+    from skylift.entry.ipc_client import claim_engine_start, engine_lock_held
 
     deadline = time.monotonic() + seconds
-    while engine_lock_held() and time.monotonic() < deadline:
+    while True:
+        if claim_engine_start() and not engine_lock_held():
+            return False
         client = _client()
         if client is not None:
             client.close()
             return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.02)
-    return False
 
 
 def _queue_only(planned: list[Any], dest: str, settings: Settings, again: bool) -> int:

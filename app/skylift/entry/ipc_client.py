@@ -81,6 +81,41 @@ def engine_lock_held() -> bool:
     return len(lines) < 2 or lines[1] == exe
 
 
+_start_claim: int | None = None  # the open file whose lock is this process's claim
+
+
+def claim_engine_start() -> bool:
+    """Claim, for the rest of this process's life, the turn to start an engine here.
+
+    Starting one (loading Qt, opening the queue) costs a tenth of a second of CPU. When
+    several ``skylift upload --wait`` start together and none finds an engine, only the
+    holder of this claim does that work; the others wait for its socket and hand their
+    files over. The kernel drops the claim when its process ends, however it ends. Which
+    process runs the engine is still decided by the engine's own lock (QLockFile); this
+    only keeps the others from all loading Qt to find that out. True also where no claim
+    can be made (Windows, an unwritable runtime folder): the lock decides alone, as before.
+    """
+    global _start_claim
+    if os.name == "nt" or _start_claim is not None:
+        return True
+    import fcntl
+
+    try:
+        from skylift.core import paths
+
+        where = os.path.join(paths.private_dir(paths.runtime_dir()), "engine.starting")
+        fd = os.open(where, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _start_claim = fd
+    return True
+
+
 class Client:
     """A blocking client for the CLI and the API (no event loop needed)."""
 
