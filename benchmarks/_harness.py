@@ -276,6 +276,8 @@ class Profile:
 class SftpServer:
     """``rclone serve sftp`` on a free loopback port, serving a fresh empty folder."""
 
+    TYPE = "sftp"  # the remote's kind, as Skylift's engine finds it in the environment
+
     def __init__(self, rclone: str, root: Path, keys: Path):
         self.rclone = rclone
         self.root = root
@@ -291,7 +293,7 @@ class SftpServer:
     def env(self) -> dict[str, str]:
         p = f"RCLONE_CONFIG_{REMOTE.upper()}_"
         return {
-            p + "TYPE": "sftp",
+            p + "TYPE": self.TYPE,
             p + "HOST": "127.0.0.1",
             p + "PORT": str(self.port),
             p + "USER": "skylift",

@@ -89,7 +89,7 @@ def timeline_run(
         roots[0].source,
         roots[0].dest,
         str(listing),
-        rclone_args.Options(),
+        rclone_args.Options(remote_type=h.SftpServer.TYPE),
         files=len(files),
     )
     server2 = h.SftpServer(rclone, served / wd.name / "served2", tmp / "keys")

@@ -89,6 +89,7 @@ class Case:
     concurrent: bool  # one skylift process per file, all started together
     folder: str
     prefill: int = 0  # files already in the destination folder (the --no-traverse study)
+    study: bool = False  # only for the --no-traverse study, not in the main tables
 
     @property
     def total(self) -> int:
@@ -109,7 +110,10 @@ BIG_DEST = Case(
     False,
     "Archive",
     prefill=10_000,
+    study=True,
 )
+# an export of 40 photos: on SFTP, looking each file up costs a new connection
+EXPORT = Case("40x2MB", "40 × 2 MB (an export)", 40, 2 * MB, False, "Export40", study=True)
 PREFILL_SIZE = 100
 QUICK = (
     Case("200x100KB", "200 × 100 KB", 200, 100_000, False, "Wedding"),
@@ -186,7 +190,7 @@ def _skylift_args(
         roots[0].source,
         roots[0].dest,
         str(listing),
-        rclone_args.Options(TRANSFERS),
+        rclone_args.Options(TRANSFERS, remote_type=h.SftpServer.TYPE),
         files=len(files),
     )
     if no_traverse is False and "--no-traverse" in argv:
@@ -443,6 +447,12 @@ def variants_for(case: Case, env: Env, study: bool, skip_naive: bool) -> dict[st
             RCLONE_SKY: v_rclone_sky,
             SKY_NO_NT: lambda e, c, f, w, s: v_rclone_sky(e, c, f, w, s, no_traverse=False),
         }
+    if case.study:
+        return {
+            RCLONE_COPY: v_rclone_copy,
+            RCLONE_SKY: v_rclone_sky,
+            SKY_NT: lambda e, c, f, w, s: v_rclone_sky(e, c, f, w, s, no_traverse=True),
+        }
     v: dict[str, VariantFn] = {RCLONE_COPY: v_rclone_copy}
     if not case.concurrent:
         v[RCLONE_SKY] = v_rclone_sky
@@ -611,7 +621,7 @@ def _cases(args: argparse.Namespace) -> list[Case]:
     if getattr(args, "study_only", False):
         cases = cases[:1]
     if args.study:
-        cases.append(BIG_DEST)
+        cases += [EXPORT, BIG_DEST]
     return cases
 
 
@@ -662,7 +672,7 @@ def _run(
     results: dict[str, dict[str, list[Metrics]]] = {c.key: {} for c in cases}
     loads: list[dict[str, float]] = []
     # a discarded warm-up: page cache, .pyc files, rclone's first start
-    warm = min((c for c in cases if not c.prefill), key=lambda c: c.total)
+    warm = min((c for c in cases if not c.study), key=lambda c: c.total)
     for name, fn in variants_for(warm, env, False, True).items():
         measure(env, warm, name, fn)
     for r in range(runs):
@@ -740,7 +750,7 @@ def _report(
     summary: dict[str, dict[str, float]] = {}
     notes: list[str] = []
     for c in cases:
-        if c.prefill:
+        if c.study:
             continue
         per = results[c.key]
         for name in ORDER:
@@ -797,7 +807,7 @@ def _report(
     lines.append(h.markdown_table(headers, rows))
     around = []
     for c in cases:
-        if c.prefill:
+        if c.study:
             continue
         per = results[c.key]
         for name in SKYLIFT_VARIANTS:
@@ -880,6 +890,7 @@ def _report(
             "",
         ]
         big = results.get(BIG_DEST.key, {})
+        export = results.get(EXPORT.key, {})
         srows = []
         for per, name, label, pair in (
             (sp, RCLONE_COPY, "rclone copy DIR", None),
@@ -888,6 +899,9 @@ def _report(
             (sp, SKY_NT, "Skylift's command with --no-traverse", SKY_NO_NT),
             (big, SKY_NO_NT, f"{BIG_DEST.title}: Skylift's command without --no-traverse", None),
             (big, RCLONE_SKY, f"{BIG_DEST.title}: Skylift's command", SKY_NO_NT),
+            (export, RCLONE_COPY, f"{EXPORT.title}: rclone copy DIR", None),
+            (export, RCLONE_SKY, f"{EXPORT.title}: Skylift's command", None),
+            (export, SKY_NT, f"{EXPORT.title}: Skylift's command with --no-traverse", RCLONE_SKY),
         ):
             ms = per.get(name, [])
             if not ms:

@@ -252,6 +252,23 @@ def test_files_handed_over_start_at_once_from_what_was_written(
         assert sftp_server.file(f"E/Set/{f.name}").read_bytes() == f.read_bytes()
 
 
+def test_on_sftp_a_batch_larger_than_the_transfers_lists_its_folder(
+    qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
+) -> None:
+    """The engine finds the remote's kind (here from RCLONE_CONFIG_LOOP_TYPE): on SFTP,
+    files are looked up one by one (--no-traverse) only when there are no more of them
+    than transfers, since each lookup beside a transfer waits for a new connection."""
+    for count, looked_up in ((12, False), (3, True)):
+        files = make_files(tmp_path / f"Set{count}", [f"{i:02d}.jpg" for i in range(count)])
+        result = engine.add_paths([tmp_path / f"Set{count}"], start_now=True)
+        (run,) = engine._runs
+        assert ("--no-traverse" in run.proc.argv) is looked_up
+        ids = [j.id for j in result.jobs]
+        qtbot.waitUntil(lambda ids=ids: all_finished(engine, ids), timeout=120_000)
+        for f in files:
+            assert sftp_server.file(f"E/Set{count}/{f.name}").read_bytes() == f.read_bytes()
+
+
 def test_files_handed_over_wait_behind_older_files_already_queued(
     qtbot, tmp_path: Path, engine: Engine, sftp_server: Server
 ) -> None:

@@ -407,6 +407,19 @@ def test_large_batches_list_the_destination_instead_of_looking_up_each_file() ->
     assert [a for a in large if a != "--no-traverse"] == [a for a in small if a != "--no-traverse"]
 
 
+def test_on_sftp_only_a_batch_no_larger_than_the_transfers_is_looked_up_file_by_file() -> None:
+    """On SFTP a lookup beside the transfers waits for a new SSH connection (rclone
+    opens at most ten a second): a batch of more files than transfers lists instead."""
+    sftp = Options(transfers=4, remote_type="sftp")
+    assert "--no-traverse" in copy_batch("rclone", "/src", "r:/d", "/tmp/l", sftp, files=4)
+    assert "--no-traverse" not in copy_batch("rclone", "/src", "r:/d", "/tmp/l", sftp, files=5)
+    wide = Options(transfers=16, remote_type="sftp")
+    assert "--no-traverse" in copy_batch("rclone", "/src", "r:/d", "/tmp/l", wide, files=16)
+    for kind in ("s3", "drive", ""):  # elsewhere a lookup costs no connection
+        opts = Options(transfers=4, remote_type=kind)
+        assert "--no-traverse" in copy_batch("rclone", "/src", "r:/d", "/tmp/l", opts, files=40)
+
+
 def test_checksum_and_force_choose_how_rclone_compares() -> None:
     plain_argv = copy_batch("rclone", "/h", "r:/p", "/b.list", Options())
     assert "--checksum" not in plain_argv and "--ignore-times" not in plain_argv

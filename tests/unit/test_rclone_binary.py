@@ -180,6 +180,42 @@ def test_config_path_falls_back_to_the_old_dotfile(
     assert config_path() == home / ".rclone.conf"
 
 
+def test_remote_type_reads_the_config_the_environment_and_wrappers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "rclone.conf"
+    conf.write_text(
+        "[box]\ntype = sftp\nhost = nas.local\npass = a%b\n\n"
+        "[Photos]\ntype = s3\nprovider = AWS\n\n"
+        "[secret]\ntype = crypt\nremote = box:/vault\n\n"
+        "[short]\ntype = alias\nremote = secret:\n\n"
+        "[here]\ntype = alias\nremote = /srv/photos\n\n"
+        "[loop]\ntype = alias\nremote = loop:x\n"
+    )
+    monkeypatch.setenv("RCLONE_CONFIG", str(conf))
+    for var in [v for v in os.environ if v.startswith("RCLONE_CONFIG_")]:
+        monkeypatch.delenv(var)
+    remote_type = rclone_binary.remote_type
+    assert remote_type("box") == "sftp"
+    assert remote_type("Photos") == "s3" and remote_type("photos") == ""  # names keep case
+    assert remote_type("secret") == "sftp"  # what a crypt remote writes to decides
+    assert remote_type("short") == "sftp"  # through two wrappers
+    assert remote_type("here") == "local"
+    assert remote_type("loop") == ""  # a wrapper of itself
+    assert remote_type("box,connections=2") == "sftp"  # a connection string
+    assert remote_type(":webdav,url=http") == "webdav"  # an on-the-fly backend
+    assert remote_type("missing") == ""
+    # a remote defined in the environment, as rclone names its variables
+    monkeypatch.setenv("RCLONE_CONFIG_MY_NAS_TYPE", "sftp")
+    assert remote_type("my-nas") == "sftp"
+    assert remote_type("secret", {"RCLONE_CONFIG_SECRET_REMOTE": "Photos:b"}) == "s3"
+    # the config file is read again when it changes; an encrypted one tells nothing
+    conf.write_text("[box]\ntype = webdav\n\n")
+    assert remote_type("box") == "webdav"
+    conf.write_text(ENCRYPTED)
+    assert remote_type("box") == ""
+
+
 def test_config_is_encrypted(tmp_path: Path) -> None:
     enc = tmp_path / "enc.conf"
     enc.write_text(ENCRYPTED)

@@ -674,13 +674,15 @@ class Engine(QObject):
             self._hold(held, only_from=(JobState.QUEUED,))
         return sorted(groups.values(), key=lambda g: g[0][0].id), stamps
 
-    def _options(self, force: bool = False) -> rclone_args.Options:
+    def _options(self, force: bool = False, dest: str = "") -> rclone_args.Options:
         transfers = self.transfers_override or self.settings["transfers"]
+        remote = rclone_args.split_remote(dest)[0] if dest else ""
         return rclone_args.Options(
             transfers=transfers,
             bwlimit=self.settings["bwlimit"],
             checksum=self.settings["checksum"],
             force=force,
+            remote_type=rclone_binary.remote_type(remote) if remote else "",
         )
 
     def _start(
@@ -691,7 +693,7 @@ class Engine(QObject):
         stamps: dict[int, tuple[int, int]],
     ) -> None:
         first_job, first_roots = group[0]
-        opts = self._options(force=first_job.force)
+        opts = self._options(force=first_job.force, dest=first_roots.dest)
         list_file = None
         single = not rclone_args.listable(first_roots.rel)
         try:

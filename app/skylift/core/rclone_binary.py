@@ -269,3 +269,58 @@ def _claim_check() -> bool:
         except OSError:
             return False
     return False
+
+
+# Backends whose remote is another remote (``remote = other:path``): the files land on
+# the inner one, so its kind decides how rclone should look for them there.
+_WRAPPERS = frozenset({"alias", "cache", "chunker", "compress", "crypt", "hasher"})
+_config_cache: dict[str, tuple[tuple[int, int], dict[str, dict[str, str]]]] = {}
+
+
+def remote_type(name: str, environ: dict[str, str] | None = None) -> str:
+    """The kind of storage behind rclone remote ``name`` ("sftp", "s3", ...), seen
+    through wrappers such as crypt and alias; "" when it cannot be told without running
+    rclone (an encrypted config, a remote that is not there).
+
+    Read as rclone reads it: an on-the-fly ``:sftp,...`` backend, the remote's
+    ``RCLONE_CONFIG_<NAME>_*`` variables, then the config file.
+    """
+    env = os.environ if environ is None else environ
+    for _ in range(5):  # a wrapper of a wrapper; a loop in the config ends here
+        name = name.split(",", 1)[0]  # connection-string options: "name,opt=value"
+        if name.startswith(":"):
+            return name[1:]
+        prefix = "RCLONE_CONFIG_" + name.upper().replace("-", "_") + "_"
+        section = _config_sections().get(name, {})
+        kind = env.get(prefix + "TYPE") or section.get("type", "")
+        if kind not in _WRAPPERS:
+            return kind
+        inner = env.get(prefix + "REMOTE") or section.get("remote", "")
+        if ":" not in inner or inner.startswith("/"):
+            return "local" if inner else ""
+        name = inner.split(":", 1)[0]
+    return ""
+
+
+def _config_sections() -> dict[str, dict[str, str]]:
+    """The sections of rclone's config file ({} if it is missing, unreadable or
+    encrypted), read again only when the file changes."""
+    path = str(config_path())
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}
+    key = (st.st_mtime_ns, st.st_size)
+    cached = _config_cache.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    sections: dict[str, dict[str, str]] = {}
+    if not config_is_encrypted(Path(path)):
+        import configparser
+
+        parser = configparser.RawConfigParser(strict=False)
+        with contextlib.suppress(OSError, UnicodeDecodeError, configparser.Error):
+            parser.read(path, encoding="utf-8")
+            sections = {s: dict(parser.items(s)) for s in parser.sections()}
+    _config_cache[path] = (key, sections)
+    return sections
