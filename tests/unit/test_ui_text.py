@@ -182,10 +182,12 @@ def test_a_batch_sent_before_says_so_and_how_to_send_it_anyway() -> None:
     skipped = [dataclasses.replace(j, note=ALREADY_UPLOADED) for j in jobs]
     note = compose(skipped)
     assert note is not None and note.title == "3 photos already uploaded to d:/P"
-    assert note.body.startswith(
+    assert note.body == (
         "They were uploaded before and have not changed, so nothing was sent. "
-        "To send them anyway, choose Upload again on their rows in the queue."
+        "To send them anyway, choose Upload again on their rows in the queue. "
+        "Click to open the queue."
     )
+    assert note.share == ()  # a click opens the queue; it offers no link to copy
     note = compose([jobs[0], *skipped[1:]])
     assert note is not None and note.title == "3 photos uploaded to d:/P"
     assert note.body.startswith("2 of them were already there and unchanged.")

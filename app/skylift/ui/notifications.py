@@ -112,6 +112,8 @@ def compose(
     uploaded = f"{fmt.count(len(done), one, many)} {'' if sent else 'already '}uploaded to {where}"
     if not say_failed:
         checked = _checked(done)
+        if not sent:  # nothing new to share: a click opens the queue, where Upload again is
+            return Note(uploaded, f"{checked} Click to open the queue.", 0)
         # whether the remote can make links is only known by asking it: the click asks
         if links.common_folder(j.destination for j in done) is None:
             return Note(uploaded, checked, 0)
