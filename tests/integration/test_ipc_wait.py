@@ -60,7 +60,7 @@ _CLIENT = (
     "from skylift.entry.cli import main\n"
     "code = main(sys.argv[1:])\n"
     "heavy = ('PySide6', 'skylift.core.planner', 'skylift.core.store', 'skylift.core.logs',\n"
-    "         'skylift.core.rclone_binary', 'skylift.core.settings', 'platformdirs')\n"
+    "         'skylift.core.rclone_binary', 'skylift.core.settings', 'platformdirs', 'typing')\n"
     "print(' '.join(m for m in heavy if m in sys.modules))\n"
     "sys.exit(code)\n"
 )

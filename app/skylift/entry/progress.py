@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing costs a client following its upload 2 ms of start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TextIO
 
 FINISHED = {"done", "failed", "cancelled"}
 
