@@ -348,7 +348,7 @@ def test_of_uploads_started_together_only_one_loads_qt(
 ) -> None:
     """An export tool calling `skylift upload --wait` once per photo, with no app
     running: one process starts the engine; the others wait for it and hand their
-    files over without loading Qt (a tenth of a second of CPU each)."""
+    files over without loading Qt (a tenth of a second of CPU each) or planning them."""
     import subprocess
     import sys
 
@@ -373,9 +373,15 @@ def test_of_uploads_started_together_only_one_loads_qt(
     assert codes == [0] * len(files), [t[-2000:] for t in texts]
     for f in files:
         assert sftp_server.file(f.name).read_bytes() == f.read_bytes()
-    loaded_qt = [i for i, t in enumerate(texts) if re.search(r"\|\s+PySide6\.QtCore$", t, re.M)]
+
+    def loaded(module: str) -> list[int]:
+        line = re.compile(rf"\|\s+{re.escape(module)}$", re.M)
+        return [i for i, t in enumerate(texts) if line.search(t)]
+
     # one engine; a second only if a late process found the first already gone
-    assert 1 <= len(loaded_qt) <= 2, loaded_qt
+    assert 1 <= len(loaded("PySide6.QtCore")) <= 2, loaded("PySide6.QtCore")
+    # the others leave planning their files to the engine they hand them to
+    assert loaded("skylift.core.planner") == loaded("PySide6.QtCore")
 
 
 def test_the_app_without_a_display_says_so(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]

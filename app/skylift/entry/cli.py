@@ -370,6 +370,9 @@ def cmd_upload(ns: argparse.Namespace) -> int:
     # A running app plans the files itself (and uses its own default destination):
     # handing them over first spares this process the work of planning them twice.
     handed = _hand_over(ns.paths, dest, ns.wait, ns.again)
+    if handed is None and ns.wait and _engine_starting():
+        # another process is starting the engine: it plans the files, not this one
+        handed = _hand_over(ns.paths, dest, ns.wait, ns.again)
     if handed is not None:
         return handed
     _logging(ns.debug)
