@@ -384,6 +384,17 @@ def test_of_uploads_started_together_only_one_loads_qt(
     assert loaded("skylift.core.planner") == loaded("PySide6.QtCore")
 
 
+def test_run_from_cron_without_a_runtime_folder_it_prints_no_warning(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """cron and ssh often leave XDG_RUNTIME_DIR unset: Skylift then finds its socket in
+    the session's /run/user/UID (or a private folder in /tmp) without a warning on
+    every command, which cron would mail."""
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    out = cli("status", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 0
+    assert out.stderr == ""
+
+
 def test_the_app_without_a_display_says_so(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(var, raising=False)

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from pathlib import Path
 
 import platformdirs
 
 from skylift import APP_NAME
+
+# Run from cron or ssh, XDG_RUNTIME_DIR is often unset; platformdirs then uses the
+# session's /run/user/UID (where the app's socket is) or a private folder in /tmp,
+# which is what Skylift wants, but warns on every command. A runtime folder that is
+# set and unsafe is still warned about.
+warnings.filterwarnings(
+    "ignore",
+    message="XDG_RUNTIME_DIR is not set",
+    category=getattr(platformdirs, "RuntimeDirWarning", UserWarning),
+)
 
 
 def _dirs() -> platformdirs.PlatformDirs:
