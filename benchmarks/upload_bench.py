@@ -133,7 +133,7 @@ SKY_NT = "Skylift's args with --no-traverse"
 FLOOR_EXEC = "floor: Python, exec rclone"
 FLOOR_QT = "floor: Python + Qt, QProcess"
 SKYLIFT_VARIANTS = (HEADLESS, ENGINE, GUI)
-STUDY = (RCLONE_COPY, NT_PLAIN, SKY_NO_NT, RCLONE_SKY)
+STUDY = (RCLONE_COPY, NT_PLAIN, SKY_NO_NT, SKY_NT, RCLONE_SKY)
 
 
 @dataclass
