@@ -674,15 +674,15 @@ class Engine(QObject):
             self._hold(held, only_from=(JobState.QUEUED,))
         return sorted(groups.values(), key=lambda g: g[0][0].id), stamps
 
-    def _options(self, force: bool = False, dest: str = "") -> rclone_args.Options:
+    def _options(self, dest: str, force: bool = False) -> rclone_args.Options:
+        """How rclone sends a batch to ``dest`` (``remote:path``)."""
         transfers = self.transfers_override or self.settings["transfers"]
-        remote = rclone_args.split_remote(dest)[0] if dest else ""
         return rclone_args.Options(
             transfers=transfers,
             bwlimit=self.settings["bwlimit"],
             checksum=self.settings["checksum"],
             force=force,
-            remote_type=rclone_binary.remote_type(remote) if remote else "",
+            remote_type=rclone_binary.remote_type(rclone_args.split_remote(dest)[0]),
         )
 
     def _start(
@@ -693,7 +693,7 @@ class Engine(QObject):
         stamps: dict[int, tuple[int, int]],
     ) -> None:
         first_job, first_roots = group[0]
-        opts = self._options(force=first_job.force, dest=first_roots.dest)
+        opts = self._options(first_roots.dest, force=first_job.force)
         list_file = None
         single = not rclone_args.listable(first_roots.rel)
         try:
