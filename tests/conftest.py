@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import pytest
 
@@ -205,14 +205,24 @@ class Cli:
             raise AssertionError(f"skylift {' '.join(args)} -> {out.returncode}\n{out.stderr}")
         return out
 
-    def popen(self, *args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    def popen(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        stdout: int | IO[str] | None = subprocess.PIPE,
+        stderr: int | IO[str] | None = subprocess.PIPE,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[str]:
+        """``skylift ARGS`` started and left running; its output piped unless told
+        where else it goes (a file, for a child whose output could fill a pipe)."""
         return subprocess.Popen(
             [sys.executable, "-m", "skylift", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
             text=True,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
 
 

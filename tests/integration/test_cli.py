@@ -344,13 +344,12 @@ def test_uploads_started_together_share_one_engine(
 
 
 def test_of_uploads_started_together_only_one_loads_qt(
-    tmp_path: Path, configure, sftp_server: Server
+    cli: Cli, tmp_path: Path, configure, sftp_server: Server
 ) -> None:
     """An export tool calling `skylift upload --wait` once per photo, with no app
     running: one process starts the engine; the others wait for it and hand their
     files over without loading Qt (a tenth of a second of CPU each) or planning them."""
     import subprocess
-    import sys
 
     configure(remote="loop")
     files = [make_files(tmp_path / f"s{i}", [f"{i}.jpg"], size=200_000)[0] for i in range(8)]
@@ -360,12 +359,8 @@ def test_of_uploads_started_together_only_one_loads_qt(
     for f, log in zip(files, logs, strict=True):
         with open(log, "w") as err:
             procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "skylift", "upload", "--wait", str(f)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    env=env,
+                cli.popen(
+                    "upload", "--wait", str(f), stdout=subprocess.DEVNULL, stderr=err, env=env
                 )
             )
     codes = [p.wait(120) for p in procs]
