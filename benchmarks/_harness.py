@@ -273,6 +273,16 @@ class Profile:
         return self.root / "run" / "skylift" / "skylift.sock"
 
 
+def sftp_remote_env(port: int, user: str, **login: str) -> dict[str, str]:
+    """The remote ``bench``, an SFTP server on loopback ``port``, defined by rclone's
+    environment variables; ``login``: PASS (obscured) or KEY_FILE. No shell commands are
+    run on the server (hashes and disk usage), as with a plain SFTP account."""
+    p = f"RCLONE_CONFIG_{REMOTE.upper()}_"
+    fields = {"TYPE": SftpServer.TYPE, "HOST": "127.0.0.1", "PORT": str(port), "USER": user}
+    fields |= login | {"SHELL_TYPE": "none", "MD5SUM_COMMAND": "none", "SHA1SUM_COMMAND": "none"}
+    return {p + k: v for k, v in fields.items()}
+
+
 class SftpServer:
     """``rclone serve sftp`` on a free loopback port, serving a fresh empty folder."""
 
@@ -291,17 +301,7 @@ class SftpServer:
         self.cpu_s = float("nan")  # the server's CPU time, read when it stops
 
     def env(self) -> dict[str, str]:
-        p = f"RCLONE_CONFIG_{REMOTE.upper()}_"
-        return {
-            p + "TYPE": self.TYPE,
-            p + "HOST": "127.0.0.1",
-            p + "PORT": str(self.port),
-            p + "USER": "skylift",
-            p + "PASS": self._obscured,
-            p + "SHELL_TYPE": "none",
-            p + "MD5SUM_COMMAND": "none",
-            p + "SHA1SUM_COMMAND": "none",
-        }
+        return sftp_remote_env(self.port, "skylift", PASS=self._obscured)
 
     def start(self) -> None:
         if self.root.exists():

@@ -61,17 +61,8 @@ class OpenSsh:
         h.wait_port(self.port, interval=0.02)
 
     def env(self) -> dict[str, str]:
-        p = f"RCLONE_CONFIG_{h.REMOTE.upper()}_"
-        return {
-            p + "TYPE": "sftp",
-            p + "HOST": "127.0.0.1",
-            p + "PORT": str(self.port),
-            p + "USER": os.environ.get("USER") or "root",
-            p + "KEY_FILE": str(self.folder / "client"),
-            p + "SHELL_TYPE": "none",
-            p + "MD5SUM_COMMAND": "none",
-            p + "SHA1SUM_COMMAND": "none",
-        }
+        user = os.environ.get("USER") or "root"
+        return h.sftp_remote_env(self.port, user, KEY_FILE=str(self.folder / "client"))
 
     def stop(self) -> None:
         self.proc.terminate()
