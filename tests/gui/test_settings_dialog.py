@@ -223,7 +223,10 @@ def test_oauth_remote_waits_for_the_browser_and_can_be_cancelled(
     assert "web browser" in " ".join(w.text() for w in page.findChildren(type(new.status)))
     new.create_button.click()
     assert "Waiting for you to sign in to Dropbox" in new.status.text()
-    qtbot.waitUntil(lambda: "127.0.0.1:53682/auth" in new.status.text(), timeout=30_000)
+    try:
+        qtbot.waitUntil(lambda: "127.0.0.1:53682/auth" in new.status.text(), timeout=30_000)
+    except qtbot.TimeoutError:  # say what the dialog showed instead (rclone's port busy?)
+        raise AssertionError(f"no sign-in link; the dialog says: {new.status.text()}") from None
     assert new.creation is not None and new.creation.running
     new.reject()  # Cancel
     assert new.creation is None
