@@ -192,6 +192,24 @@ def test_error_text_from_plain_1_60_output() -> None:
     assert "does not exist" in remotes.error_text(stderr, "nope")
 
 
+def test_a_busy_sign_in_port_is_said_so_not_read_from_rclones_usage_text() -> None:
+    """rclone prints its usage after a failed `config create`; its flag list says
+    "passwords", which must not turn the error into one about an encrypted config."""
+    stderr = (FIXTURES / "1.75.2" / "config_create_oauth_port_busy.txt").read_text()
+    text = remotes.answer_create("box")(1, "", stderr).message
+    assert text == (
+        "rclone could not open its sign-in page: another program uses its port (53682), "
+        "often another rclone sign-in; close it, then try again."
+    )
+
+
+def test_rclones_usage_text_is_not_taken_for_its_error() -> None:
+    stderr = (FIXTURES / "1.75.2" / "config_create_unknown_type.txt").read_text()
+    text = remotes.answer_create("x")(2, "", stderr).message
+    assert 'find backend for type "nosuchtype"' in text
+    assert "Usage" not in text and "--no-obscure" not in text and "encrypted" not in text
+
+
 def test_answers_for_each_query() -> None:
     assert remotes.answer_remotes(0, "a: sftp\n", "").value == [Remote("a", "sftp")]
     assert not remotes.answer_remotes(1, "", "").ok

@@ -87,6 +87,11 @@ _PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "stops changing.",
         ),
         (
+            r"auth webserver.*address already in use",
+            "rclone could not open its sign-in page: another program uses its port "
+            "(53682), often another rclone sign-in; close it, then try again.",
+        ),
+        (
             r"encrypted|RCLONE_CONFIG_PASS|password",
             "The rclone config is encrypted; set RCLONE_CONFIG_PASS for Skylift.",
         ),

@@ -314,6 +314,7 @@ def parse_version(stdout: str, path: str) -> Answer:
     return Answer(True, found)
 
 
+_LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
 _OAUTH_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost|\[::1\]):\d+/auth\?state=[\w.~%-]+")
 
 
@@ -324,16 +325,28 @@ def oauth_url(line: str) -> str | None:
 
 
 def error_text(stderr: str, remote: str = "") -> str:
-    """One plain sentence from what rclone printed on stderr (JSON log or plain text)."""
+    """One plain sentence from what rclone printed on stderr (JSON log or plain text).
+
+    A command rclone refuses is followed by its usage and flag list, up to the next
+    log line: that is help, not the error (its "passwords" would read as an encrypted
+    config), so it is left out.
+    """
     messages = []
+    in_usage = False
     for line in stderr.splitlines():
         if not line.strip():
+            continue
+        if line.strip() == "Usage:":
+            in_usage = True
+        elif in_usage and _LOG_TIME.match(line):
+            in_usage = False
+        if in_usage:
             continue
         ev = parse_line(line)
         if isinstance(ev, (Failure, FileError)):
             messages.append(ev.message)
         elif isinstance(ev, Text) and ev.line:
-            text = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?", "", ev.line)
+            text = _LOG_TIME.sub("", ev.line)
             if not text.lower().startswith(("notice", "config file")):
                 messages.append(text)
     if not messages:
