@@ -88,7 +88,7 @@ def skylift_cmd(*args: str) -> list[str]:
     return [_PYTHON, "-m", "skylift", *args]
 
 
-def install_copy(folder: Path) -> str:
+def install_copy(folder: Path, base: str | None = None) -> str:
     """Measure Skylift as packaging/install.sh installs it, not the editable checkout.
 
     A development environment's editable install loads setuptools' import finder
@@ -98,10 +98,15 @@ def install_copy(folder: Path) -> str:
     its dependencies (PySide6, platformdirs) from this environment's site-packages and
     its rclone from this environment. From then on skylift_cmd() and skylift_python()
     run that copy. Returns its Python.
+
+    ``base``: the Python to build that environment on (as ``PYTHON=... install.sh``
+    would), by default this one. It must be of the same minor version as this one, as
+    it loads this environment's packages.
     """
     global _PYTHON
     venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    base = base or sys.executable
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     pip = (sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet")
     wheels = folder / "wheel"
@@ -128,8 +133,30 @@ def install_copy(folder: Path) -> str:
     rclone = Path(sysconfig.get_path("scripts"), "rclone")
     if rclone.exists():
         (venv / "bin" / "rclone").symlink_to(rclone)
+    probe = subprocess.run(
+        [str(python), "-c", "import skylift, PySide6.QtCore"], capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        sys.exit(f"Skylift does not load on {base}: {probe.stderr.strip()[-300:]}")
     _PYTHON = str(python)
     return _PYTHON
+
+
+def python_build(python: str, runs: int = 11) -> str:
+    """A Python's version, the interpreter behind it and its bare start-up (median wall
+    time of ``python -c pass``), as "3.11.2 at /usr/bin/python3.11, 'python -c pass'
+    8 ms". Builds differ: pyenv's default build starts about twice as slowly as Debian's.
+    """
+    code = "import platform, sys; print(platform.python_version(), sys._base_executable)"
+    r = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    version, _, where = r.stdout.strip().partition(" ")
+    walls = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], check=False)
+        walls.append(time.perf_counter() - t)
+    real = os.path.realpath(where) if where else "?"
+    return f"{version or '?'} at {real}, 'python -c pass' {1000 * median(walls):.0f} ms"
 
 
 # --- machine -------------------------------------------------------------------------

@@ -308,6 +308,9 @@ def main() -> int:
     ap.add_argument(
         "--editable", action="store_true", help="this environment's Skylift, not an installed copy"
     )
+    ap.add_argument(
+        "--python", metavar="PATH", help="install the copy on this Python (see upload_bench.py)"
+    )
     args = ap.parse_args()
     h.require_skylift()
     tmp = Path(tempfile.mkdtemp(prefix="skylift-profile-"))
@@ -315,7 +318,7 @@ def main() -> int:
     print(f"the loopback servers write to {where}", file=sys.stderr)
     try:
         if not args.editable:
-            h.install_copy(tmp)  # as upload_bench.py measures it
+            h.install_copy(tmp, args.python)  # as upload_bench.py measures it
         rclone = h.rclone_path()
         template = h.Profile(tmp / "template")
         for key, value in (("remote", h.REMOTE), ("remote_path", "/up")):
