@@ -186,6 +186,12 @@ def test_plain_falls_back_to_the_redacted_message() -> None:
     )
 
 
+def test_plain_says_what_rclone_was_asked_to_do() -> None:
+    assert plain("Failed to list: odd reply", action="list the remotes") == (
+        "rclone could not list the remotes: Failed to list: odd reply."
+    )
+
+
 def test_plain_of_nothing() -> None:
     assert plain("") == "rclone failed."
     assert plain("   ") == "rclone failed."

@@ -204,10 +204,52 @@ def test_a_busy_sign_in_port_is_said_so_not_read_from_rclones_usage_text() -> No
 
 
 def test_rclones_usage_text_is_not_taken_for_its_error() -> None:
+    """The error is said once ("Error: X" and "Fatal error: X" are the same error), as
+    what went wrong in creating the remote, not in an upload."""
     stderr = (FIXTURES / "1.75.2" / "config_create_unknown_type.txt").read_text()
     text = remotes.answer_create("x")(2, "", stderr).message
-    assert 'find backend for type "nosuchtype"' in text
-    assert "Usage" not in text and "--no-obscure" not in text and "encrypted" not in text
+    assert (
+        text == 'rclone could not create the remote: couldn\'t find backend for type "nosuchtype".'
+    )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "target", "sentence"),
+    [
+        (
+            "lsjson_config_encrypted_no_password.txt",
+            "a:/Photos",
+            "The rclone config is encrypted; set RCLONE_CONFIG_PASS for Skylift.",
+        ),
+        (
+            "lsjson_config_wrong_password.txt",
+            "a:/Photos",
+            "The rclone config is encrypted and the password Skylift was given in "
+            "RCLONE_CONFIG_PASS does not open it; check that password.",
+        ),
+        (
+            "lsjson_crypt_remote_no_password.txt",
+            "sec:/Photos",
+            "The rclone remote 'sec' has no password in the rclone config; "
+            "set it with 'rclone config'.",
+        ),
+    ],
+)
+def test_connection_test_tells_the_configs_password_from_a_remotes(
+    recorded: str, target: str, sentence: str
+) -> None:
+    """A crypt remote without its password is not an encrypted config, and a wrong
+    RCLONE_CONFIG_PASS is not a missing one (rclone 1.75.2, recorded)."""
+    stderr = (FIXTURES / "1.75.2" / recorded).read_text()
+    assert connection.verdict(target, 1, stderr) == (False, sentence)
+
+
+def test_a_connection_test_error_no_rule_knows_says_what_failed() -> None:
+    stderr = '{"level":"critical","msg":"Failed to lsjson: the server said no"}\n'
+    assert connection.verdict("nas:/Photos", 1, stderr) == (
+        False,
+        "rclone could not reach nas:/Photos: Failed to lsjson: the server said no.",
+    )
 
 
 def test_answers_for_each_query() -> None:

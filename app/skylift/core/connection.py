@@ -43,7 +43,8 @@ def verdict(target: str, code: int, stderr: str) -> tuple[bool, str | None]:
     if "directory not found" in text.lower():
         # the folder is made by the first upload; the remote itself answered
         return True, None
-    return False, plain(text or f"rclone exited with code {code}", split_remote(target)[0])
+    remote = split_remote(target)[0]
+    return False, plain(text or f"rclone exited with code {code}", remote, f"reach {target}")
 
 
 def test(target: str, rclone_path: str = "", timeout: float = 60) -> tuple[bool, str | None]:

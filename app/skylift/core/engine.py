@@ -1461,7 +1461,8 @@ def _listing(remote: str, code: int, stdout: str, stderr: str) -> Answer:
             return Answer(True, remote_check.parse_listing(stdout))
         except (ValueError, KeyError, TypeError) as e:
             return Answer(False, None, f"rclone's listing could not be read ({e}).")
-    return Answer(False, None, plain(text or f"rclone exited with code {code}", remote))
+    text = text or f"rclone exited with code {code}"
+    return Answer(False, None, plain(text, remote, "list the remote folder"))
 
 
 def _leaf(destination: str) -> str:

@@ -92,7 +92,20 @@ _PLAIN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "(53682), often another rclone sign-in; close it, then try again.",
         ),
         (
-            r"encrypted|RCLONE_CONFIG_PASS|password",
+            r"wrong password|using RCLONE_CONFIG_PASS env password",
+            "The rclone config is encrypted and the password Skylift was given in "
+            "RCLONE_CONFIG_PASS does not open it; check that password.",
+        ),
+        (
+            # a crypt remote (or another that needs one) without its password: not the
+            # config's own encryption
+            r"password not set in config",
+            "The rclone remote {remote} has no password in the rclone config; "
+            "set it with 'rclone config'.",
+        ),
+        (
+            r"decrypt configuration|RCLONE_CONFIG_PASS|configuration password|"
+            r"config(?:uration)? (?:file )?is encrypted",
             "The rclone config is encrypted; set RCLONE_CONFIG_PASS for Skylift.",
         ),
     )
@@ -111,12 +124,16 @@ def is_network(message: str) -> bool:
     return bool(_NETWORK.search(message))
 
 
-def plain(message: str, remote: str = "") -> str:
-    """One plain sentence for an rclone error message (the detail goes to the log)."""
+def plain(message: str, remote: str = "", action: str = "upload the file") -> str:
+    """One plain sentence for an rclone error message (the detail goes to the log).
+
+    ``action``: what rclone was asked to do, for a message no rule knows: "rclone could
+    not {action}: {message}."
+    """
     for pattern, sentence in _PLAIN:
         if pattern.search(message):
             return " ".join(sentence.replace("{remote}", f"'{remote}'" if remote else "").split())
     text = " ".join(redact(message).split()).rstrip(".")
     if len(text) > 300:
         text = text[:297] + "..."
-    return f"rclone could not upload the file: {text}." if text else "rclone failed."
+    return f"rclone could not {action}: {text}." if text else "rclone failed."

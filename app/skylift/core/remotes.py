@@ -315,6 +315,7 @@ def parse_version(stdout: str, path: str) -> Answer:
 
 
 _LOG_TIME = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
+_ERROR_WORD = re.compile(r"^(?:fatal )?error: ", re.I)
 _OAUTH_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost|\[::1\]):\d+/auth\?state=[\w.~%-]+")
 
 
@@ -324,14 +325,16 @@ def oauth_url(line: str) -> str | None:
     return m.group(0) if m else None
 
 
-def error_text(stderr: str, remote: str = "") -> str:
-    """One plain sentence from what rclone printed on stderr (JSON log or plain text).
+def error_text(stderr: str, remote: str = "", action: str = "do it") -> str:
+    """One plain sentence from what rclone printed on stderr (JSON log or plain text);
+    ``action`` says what rclone was asked to do (see ``messages.plain``).
 
     A command rclone refuses is followed by its usage and flag list, up to the next
     log line: that is help, not the error (its "passwords" would read as an encrypted
-    config), so it is left out.
+    config), so it is left out. rclone states such an error twice ("Error: X", then
+    "Fatal error: X"): it is said once.
     """
-    messages = []
+    messages: list[str] = []
     in_usage = False
     for line in stderr.splitlines():
         if not line.strip():
@@ -346,17 +349,21 @@ def error_text(stderr: str, remote: str = "") -> str:
         if isinstance(ev, (Failure, FileError)):
             messages.append(ev.message)
         elif isinstance(ev, Text) and ev.line:
-            text = _LOG_TIME.sub("", ev.line)
-            if not text.lower().startswith(("notice", "config file")):
+            text = _ERROR_WORD.sub("", _LOG_TIME.sub("", ev.line))
+            if not text.lower().startswith(("notice", "config file")) and text not in messages:
                 messages.append(text)
     if not messages:
         return ""
-    return plain(" ".join(messages), remote)
+    return plain(" ".join(messages), remote, action)
 
 
 def answer_remotes(code: int, stdout: str, stderr: str) -> Answer:
     if code != 0:
-        return Answer(False, None, error_text(stderr) or f"rclone listremotes failed ({code}).")
+        return Answer(
+            False,
+            None,
+            error_text(stderr, action="list the remotes") or f"rclone listremotes failed ({code}).",
+        )
     return Answer(True, parse_listremotes(stdout))
 
 
@@ -369,7 +376,8 @@ def answer_dirs(remote: str, path: str) -> Callable[[int, str, str], Answer]:
                     [],
                     f"{remote}:{path} does not exist yet; the first upload creates it.",
                 )
-            return Answer(False, None, error_text(stderr, remote) or f"rclone failed ({code}).")
+            text = error_text(stderr, remote, "list the folders")
+            return Answer(False, None, text or f"rclone failed ({code}).")
         try:
             return Answer(True, parse_lsjson_dirs(stdout, path))
         except (ValueError, KeyError, TypeError):
@@ -394,7 +402,7 @@ def answer_create(name: str) -> Callable[[int, str, str], Answer]:
     def parse(code: int, stdout: str, stderr: str) -> Answer:
         if code == 0:
             return Answer(True, name, f"The remote '{name}' was created.")
-        text = error_text(stderr, name)
+        text = error_text(stderr, name, "create the remote")
         return Answer(False, None, text or f"rclone could not create the remote (exit {code}).")
 
     return parse
@@ -623,7 +631,8 @@ class RcloneQueries(QObject):
         def parse(code: int, out: str, err: str) -> Answer:
             value = out.strip()
             if code != 0 or not value:
-                return Answer(False, None, error_text(err) or "rclone could not obscure it.")
+                text = error_text(err, action="obscure the secret")
+                return Answer(False, None, text or "rclone could not obscure it.")
             return Answer(True, value)
 
         return self._run(obscure_args, parse, stdin=secret.encode() + b"\n", timeout_s=20)
@@ -639,7 +648,7 @@ class RcloneQueries(QObject):
 
     def delete(self, name: str) -> Call:
         def parse(code: int, out: str, err: str) -> Answer:
-            return Answer(code == 0, name, error_text(err))
+            return Answer(code == 0, name, error_text(err, name, "delete the remote"))
 
         return self._run(lambda r: config_delete_args(r, name), parse, timeout_s=20)
 
