@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +150,28 @@ def test_readonly_open_of_a_database_without_a_queue(db: Path) -> None:
     c.close()
     with pytest.raises(StoreError, match="has no queue in it yet; start Skylift once"):
         Store(db, readonly=True)
+
+
+def test_readonly_open_while_the_first_command_creates_the_queue(db: Path) -> None:
+    """`skylift status` run just as the first upload starts finds the queue file made
+    but its tables not yet: it waits for them instead of saying there is no queue."""
+    db.parent.mkdir(mode=0o700)
+    db.touch(mode=0o600)  # as the first Store makes it, before SQLite writes anything
+    made: list[bool] = []
+
+    def create() -> None:
+        Store(db).close()  # a Store belongs to the thread that made it
+        made.append(True)
+
+    creator = threading.Timer(0.3, create)
+    creator.start()
+    try:
+        reader = Store(db, readonly=True)
+        assert reader.counts()["queued"] == 0
+        reader.close()
+    finally:
+        creator.join()
+    assert made, "the creating Store never ran"
 
 
 def test_readonly_open_does_not_change_the_file(store: Store, db: Path) -> None:

@@ -268,6 +268,10 @@ def explain(path: Path, e: sqlite3.Error) -> str:
     )
 
 
+# how long a reader waits for the tables of a queue another process is creating
+CREATING_WAIT_S = 3.0
+
+
 class Store:
     """The queue. Use it from one thread; other processes may read it at the same time."""
 
@@ -301,6 +305,33 @@ class Store:
                     f.chmod(0o600)
 
     def _open_readonly(self) -> sqlite3.Connection:
+        """Open for reading only. A queue file with no tables at all is being created by
+        the first Skylift command (which makes the file, then its tables): wait for them
+        a moment, as for a lock, rather than tell the user to start Skylift."""
+        deadline = time.monotonic() + CREATING_WAIT_S
+        while True:
+            try:
+                return self._open_readonly_now()
+            except sqlite3.OperationalError as e:
+                if (
+                    "no such table" not in str(e)
+                    or time.monotonic() >= deadline
+                    or not self._being_created()
+                ):
+                    raise
+            time.sleep(0.02)
+
+    def _being_created(self) -> bool:
+        try:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
+            try:
+                return db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return False
+
+    def _open_readonly_now(self) -> sqlite3.Connection:
         """Open for reading only; on a read-only disk, where SQLite cannot make the WAL
         index, read the file as it stands (``immutable``), which is all a reader needs."""
         error: sqlite3.Error | None = None
