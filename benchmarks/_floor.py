@@ -10,7 +10,7 @@
                                            imports while rclone runs, and reads and
                                            parses rclone's log to its end
 
-upload_bench.py runs both with the exact rclone command Skylift builds, beside plain
+upload_bench.py runs all three with the exact rclone command Skylift builds, beside plain
 ``rclone copy``. Whatever Skylift does on top (its queue, reading rclone's log, the
 client and the app) can only add to the second: with the design's QProcess, no
 headless Skylift can be faster than ``qt``. ``first`` prices the other design: rclone

@@ -145,7 +145,7 @@ def install_copy(folder: Path, base: str | None = None) -> str:
 def python_build(python: str, runs: int = 11) -> str:
     """A Python's version, the interpreter behind it and its bare start-up (median wall
     time of ``python -c pass``), as "3.11.2 at /usr/bin/python3.11, 'python -c pass'
-    8 ms". Builds differ: pyenv's default build starts about twice as slowly as Debian's.
+    8 ms", so a run says which interpreter it measured and how fast that one starts.
     """
     code = "import platform, sys; print(platform.python_version(), sys._base_executable)"
     r = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
